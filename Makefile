@@ -1,0 +1,82 @@
+# Jetway. `make run` starts the whole system locally; `make test` runs every test.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+# Go module resolution for fly-go, whose checksums are not in the public
+# checksum database.
+export GONOSUMDB ?= github.com/superfly
+
+K8S_VERSION ?= 1.37.2
+# The local control plane (kube-apiserver, etcd, kubectl) is built once per
+# machine, outside the repository, in the folder envtest already looks in.
+ENVTEST_ASSETS_ROOT ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/kubebuilder-envtest
+KUBEBUILDER_ASSETS ?= $(ENVTEST_ASSETS_ROOT)/k8s/$(K8S_VERSION)-linux-amd64
+export KUBEBUILDER_ASSETS
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+JETWAY ?= $(LOCALBIN)/jetway
+
+# Flags for `make run` (e.g. make run RUN_ARGS="--gateway-addr 127.0.0.1:9090").
+RUN_ARGS ?=
+# Per-package test timeout; the envtest and e2e packages start real binaries.
+TEST_TIMEOUT ?= 15m
+GO_TEST_FLAGS ?=
+
+.PHONY: all
+all: build
+
+##@ Development
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-14s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths="./api/..." paths="./internal/dns/externaldns/..."
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) crd paths="./internal/dns/externaldns/..." output:crd:artifacts:config=config/crd/external
+	$(CONTROLLER_GEN) rbac:roleName=jetway-manager paths="./controllers/..." paths="./internal/gateway/..." output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify-generated
+verify-generated: generate manifests ## Fail if generated files are not committed.
+	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns)" ]; then \
+		echo "Generated files are stale; run 'make generate manifests' and commit:"; \
+		git status --porcelain -- api config internal/dns/externaldns; git --no-pager diff --stat; exit 1; fi
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver, etcd and kubectl into KUBEBUILDER_ASSETS (once per machine).
+	@hack/build-envtest-assets.sh "$(KUBEBUILDER_ASSETS)"
+
+##@ Build and run
+
+.PHONY: build
+build: ## Build bin/jetway.
+	go build -o $(JETWAY) ./cmd/jetway
+
+.PHONY: run
+run: envtest build ## Run the whole system locally (control plane, Fly stand-in, gateway, controllers).
+	$(JETWAY) dev --assets "$(KUBEBUILDER_ASSETS)" $(RUN_ARGS)
+
+##@ Test
+
+.PHONY: test
+test: envtest verify-generated vet build ## Run unit, envtest integration and e2e tests.
+	JETWAY_BIN=$(JETWAY) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+
+$(CONTROLLER_GEN): hack/tools/go.mod
+	@mkdir -p $(LOCALBIN)
+	cd hack/tools && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen

@@ -1,0 +1,58 @@
+package v1alpha1
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus so that
+// kubectl wait, Flux and Argo CD understand an Extension without knowing it;
+// the others each belong to one concern of the Extension controller.
+const (
+	ConditionReady         = "Ready"
+	ConditionReconciling   = "Reconciling"
+	ConditionStalled       = "Stalled"
+	ConditionAppReady      = "AppReady"
+	ConditionMachinesReady = "MachinesReady"
+	ConditionNetworkReady  = "NetworkReady"
+	ConditionDNSReady      = "DNSReady"
+)
+
+// Condition reasons. CamelCase, stable: tools and people match on them.
+const (
+	ReasonSucceeded            = "Succeeded"
+	ReasonProgressing          = "Progressing"
+	ReasonDeleting             = "Deleting"
+	ReasonPending              = "Pending"
+	ReasonAppCreated           = "AppCreated"
+	ReasonAppNameTaken         = "AppNameTaken"
+	ReasonFlyUnavailable       = "FlyUnavailable"
+	ReasonFlyRateLimited       = "FlyRateLimited"
+	ReasonFlyUnauthorized      = "FlyUnauthorized"
+	ReasonInsufficientCapacity = "InsufficientCapacity"
+	ReasonMachinesStarting     = "MachinesStarting"
+	ReasonMachinesRunning      = "MachinesRunning"
+	ReasonMachineFailed        = "MachineFailed"
+	ReasonIPAllocated          = "IPAllocated"
+	ReasonRecordWritten        = "RecordWritten"
+	ReasonNoAddress            = "NoAddress"
+	ReasonPlanNotFound         = "PlanNotFound"
+	ReasonPlanInvalid          = "PlanInvalid"
+	ReasonCredentialsMissing   = "CredentialsMissing"
+	ReasonDependencyNotReady   = "DependencyNotReady"
+	ReasonNamespaceReady       = "NamespaceReady"
+)
+
+// Finalizer holds an Extension until its Fly app, machines and IPs are gone.
+const Finalizer = "jetway.dev/teardown"
+
+// Labels and annotations Jetway puts on the objects it writes.
+const (
+	// LabelFlyIDHash lets the gateway find an Extension by Fly's id with a
+	// server-side label selector (Fly ids are not always valid label values).
+	LabelFlyIDHash = "jetway.dev/fly-id-hash"
+	// LabelOrganization marks a namespace (and what is in it) with the
+	// Organization it belongs to.
+	LabelOrganization = "jetway.dev/organization"
+	// LabelExtension marks objects that belong to one Extension.
+	LabelExtension = "jetway.dev/extension"
+	// LabelManagedBy is the standard managed-by label.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByJetway is the value of LabelManagedBy.
+	ManagedByJetway = "jetway"
+)

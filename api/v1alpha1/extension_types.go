@@ -1,0 +1,231 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The status words Fly sees. flyctl understands only "ready" and "error", so
+// every path of the controller ends in one of those two.
+const (
+	PhasePending  = "pending"
+	PhaseReady    = "ready"
+	PhaseSleeping = "sleeping"
+	PhaseError    = "error"
+	PhaseDeleting = "deleting"
+)
+
+// Machine roles.
+const (
+	RolePrimary = "primary"
+	RoleReplica = "replica"
+)
+
+// ExtensionSpec is one customer resource as Fly asked for it. It mirrors Fly's
+// provisioning request; the gateway owns it, so do not edit the fields Fly
+// sends on an Extension that Fly created.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.ipAddress) || has(self.ipAddress)",message="ipAddress cannot be removed once set"
+type ExtensionSpec struct {
+	// ID is Fly's unique id for the extension. Fly uses it in every later call.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
+	ID string `json:"id"`
+
+	// Name is the extension's name, unique across Fly.io.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="name is immutable"
+	Name string `json:"name"`
+
+	// Organization is the Fly organization that owns the extension.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="organization is immutable"
+	Organization OrganizationRef `json:"organization"`
+
+	// User is the Fly user who provisioned the extension.
+	// +optional
+	User *ProvisioningUser `json:"user,omitempty"`
+
+	// PrimaryRegion is the Fly region of the primary machine. flyctl tells the
+	// customer it cannot be changed later.
+	// +kubebuilder:validation:Pattern=`^[a-z]{3}$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="primaryRegion is immutable"
+	PrimaryRegion string `json:"primaryRegion"`
+
+	// ReadRegions get one replica machine each.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Pattern=`^[a-z]{3}$`
+	ReadRegions []string `json:"readRegions,omitempty"`
+
+	// IPAddress is the Flycast address Fly allocated on the customer's
+	// network and routes to this extension's Fly app.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).family() == 6",message="ipAddress must be an IPv6 address"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="ipAddress is immutable"
+	IPAddress string `json:"ipAddress,omitempty"`
+
+	// Plan is the name of an ExtensionPlan. Empty means the default plan.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Plan string `json:"plan,omitempty"`
+
+	// Options is Fly's "options" object, kept verbatim.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Options *apiextensionsv1.JSON `json:"options,omitempty"`
+
+	// ExtraFields keeps the request fields Jetway does not know, verbatim, so
+	// that nothing Fly sent is lost.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	ExtraFields *apiextensionsv1.JSON `json:"extraFields,omitempty"`
+}
+
+// OrganizationRef names a Fly organization.
+type OrganizationRef struct {
+	// ID is Fly's organization id.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	ID string `json:"id"`
+	// Name is the organization's display name.
+	// +optional
+	Name string `json:"name,omitempty"`
+}
+
+// ProvisioningUser is the Fly user behind a provisioning request.
+type ProvisioningUser struct {
+	// ID is Fly's user id.
+	// +kubebuilder:validation:MinLength=1
+	ID string `json:"id"`
+	// Email is Fly's stable, obfuscated alias that routes to the user.
+	// +optional
+	Email string `json:"email,omitempty"`
+	// Role is the user's role in the organization.
+	// +optional
+	// +kubebuilder:validation:Enum=admin;member
+	Role string `json:"role,omitempty"`
+}
+
+// ExtensionStatus is what the controllers observed and did.
+type ExtensionStatus struct {
+	// ObservedGeneration is the generation the last finished pass acted on.
+	// -1 until the first pass finishes, so a new object is not "Current".
+	// +kubebuilder:default=-1
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+
+	// Conditions: Ready, Reconciling, Stalled, AppReady, MachinesReady,
+	// NetworkReady, DNSReady.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Phase is the status word Fly sees: pending, ready, sleeping, error or
+	// deleting.
+	// +optional
+	// +kubebuilder:validation:Enum=pending;ready;sleeping;error;deleting
+	Phase string `json:"phase,omitempty"`
+
+	// ErrorMessage explains an error phase in words Fly can show a customer.
+	// +optional
+	ErrorMessage string `json:"errorMessage,omitempty"`
+
+	// AppName is the Fly app that runs this extension.
+	// +optional
+	AppName string `json:"appName,omitempty"`
+
+	// FlycastIP is the private_v6 address allocated on the app.
+	// +optional
+	FlycastIP string `json:"flycastIP,omitempty"`
+
+	// DNSName is the name that resolves to the customer-network address.
+	// +optional
+	DNSName string `json:"dnsName,omitempty"`
+
+	// CredentialsSecret names the Secret holding the generated credentials.
+	// +optional
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+
+	// Machines are the Fly machines that make up the extension.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	Machines []MachineStatus `json:"machines,omitempty"`
+}
+
+// MachineStatus is one Fly machine of an extension.
+type MachineStatus struct {
+	// ID is Fly's machine id.
+	ID string `json:"id"`
+	// Region is the Fly region the machine runs in.
+	Region string `json:"region"`
+	// Role is primary or replica.
+	// +kubebuilder:validation:Enum=primary;replica
+	Role string `json:"role"`
+	// State is the machine's last observed Fly state.
+	// +optional
+	State string `json:"state,omitempty"`
+}
+
+// Extension is one customer resource provisioned through Fly.io.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ext,categories=jetway
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
+// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.primaryRegion`
+// +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.status.appName`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Extension struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec ExtensionSpec `json:"spec"`
+	// +kubebuilder:default={observedGeneration: -1}
+	Status ExtensionStatus `json:"status,omitempty"`
+}
+
+// ExtensionList is a list of Extensions.
+// +kubebuilder:object:root=true
+type ExtensionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Extension `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Extension{}, &ExtensionList{})
+}
+
+// GetConditions returns the conditions (used by condition helpers).
+func (e *Extension) GetConditions() []metav1.Condition { return e.Status.Conditions }
+
+// SetConditions replaces the conditions.
+func (e *Extension) SetConditions(c []metav1.Condition) { e.Status.Conditions = c }
+
+// DesiredMachines returns the machines the spec asks for: the primary first,
+// then one replica per distinct read region, in the order given.
+func (s *ExtensionSpec) DesiredMachines() []MachineKey {
+	keys := []MachineKey{{Role: RolePrimary, Region: s.PrimaryRegion}}
+	seen := map[string]bool{}
+	for _, r := range s.ReadRegions {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		keys = append(keys, MachineKey{Role: RoleReplica, Region: r})
+	}
+	return keys
+}
+
+// MachineKey identifies a desired machine: its role in a region.
+type MachineKey struct {
+	Role   string
+	Region string
+}
+
+// String renders the key as "role/region".
+func (k MachineKey) String() string { return k.Role + "/" + k.Region }

@@ -1,0 +1,85 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// OrganizationSpec mirrors a Fly organization on the provider side.
+type OrganizationSpec struct {
+	// ID is Fly's organization id.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
+	ID string `json:"id"`
+
+	// DisplayName is the organization's display name on Fly.
+	// +optional
+	DisplayName string `json:"displayName,omitempty"`
+
+	// Members are the Fly users known to the provider, recorded on
+	// provisioning and on SSO sign-in.
+	// +optional
+	// +listType=map
+	// +listMapKey=userID
+	Members []Member `json:"members,omitempty"`
+}
+
+// Member is a Fly user in an organization.
+type Member struct {
+	// UserID is Fly's user id.
+	// +kubebuilder:validation:MinLength=1
+	UserID string `json:"userID"`
+	// Email is Fly's stable email alias for the user.
+	// +optional
+	Email string `json:"email,omitempty"`
+	// Role is admin or member.
+	// +kubebuilder:validation:Enum=admin;member
+	Role string `json:"role"`
+}
+
+// OrganizationStatus is what the Organization controller did.
+type OrganizationStatus struct {
+	// +kubebuilder:default=-1
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+	// Namespace holds this organization's extensions.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// MemberCount is the number of recorded members.
+	// +optional
+	MemberCount int `json:"memberCount,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Organization is the provider-side account of a Fly organization.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=flyorg,categories=jetway
+// +kubebuilder:printcolumn:name="Fly ID",type=string,JSONPath=`.spec.id`
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`
+// +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.memberCount`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Organization struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec OrganizationSpec `json:"spec"`
+	// +kubebuilder:default={observedGeneration: -1}
+	Status OrganizationStatus `json:"status,omitempty"`
+}
+
+// OrganizationList is a list of Organizations.
+// +kubebuilder:object:root=true
+type OrganizationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Organization `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Organization{}, &OrganizationList{})
+}
