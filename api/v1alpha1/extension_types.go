@@ -184,7 +184,7 @@ type Extension struct {
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	Spec ExtensionSpec `json:"spec"`
-	// +kubebuilder:default={observedGeneration: -1}
+	// +kubebuilder:default:={"observedGeneration":-1}
 	Status ExtensionStatus `json:"status,omitempty"`
 }
 

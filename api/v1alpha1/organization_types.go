@@ -68,7 +68,7 @@ type Organization struct {
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	Spec OrganizationSpec `json:"spec"`
-	// +kubebuilder:default={observedGeneration: -1}
+	// +kubebuilder:default:={"observedGeneration":-1}
 	Status OrganizationStatus `json:"status,omitempty"`
 }
 

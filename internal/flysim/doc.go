@@ -1,8 +1,14 @@
-// Package flysim is an in-memory stand-in for Fly.io's Machines ("flaps") API.
+// Package flysim is an in-memory stand-in for Fly.io's Machines API (the
+// "flaps" API that fly-go's flaps.Client talks to).
+//
+// It exists so controllers can be tested against something that behaves like
+// Fly rather than like the controllers hope Fly behaves: the wire format is
+// fly-go v0.2.2's, state changes happen asynchronously on timers (a created
+// machine is not started when the create call returns), leases block
+// mutations, and where Fly's behaviour is unknown the simulator errs on the
+// strict side so that sloppy callers fail here rather than in production.
+//
+// Endpoints that fly-go can call but the simulator does not model (exec, ps,
+// signal, volumes, secret keys, placements) answer 501 or 404 instead of
+// pretending to succeed.
 package flysim
-
-import (
-	_ "github.com/superfly/fly-go"
-	_ "github.com/superfly/fly-go/flaps"
-	_ "github.com/superfly/fly-go/tokens"
-)

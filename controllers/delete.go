@@ -1,0 +1,96 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
+	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/provision"
+)
+
+// reconcileDelete tears the extension down: deleting the Fly app cascades to
+// its machines and IPs. The finalizer goes only once Fly says the app is
+// gone, the DNS record is removed and a tombstone is written.
+func (r *ExtensionReconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extension) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	before := ext.DeepCopy()
+	ext.Status.Phase = jetwayv1.PhaseDeleting
+	ext.Status.ErrorMessage = ""
+	markFalse(ext, jetwayv1.ConditionReady, jetwayv1.ReasonDeleting, "Extension is being deleted")
+	markTrue(ext, jetwayv1.ConditionReconciling, jetwayv1.ReasonDeleting, "Deleting the Fly app and its machines")
+	meta.RemoveStatusCondition(&ext.Status.Conditions, jetwayv1.ConditionStalled)
+
+	gone, err := r.deleteApp(ctx, ext)
+	if err != nil || !gone {
+		if perr := r.patchStatusIfChanged(ctx, before, ext); perr != nil {
+			return ctrl.Result{}, errors.Join(err, perr)
+		}
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{RequeueAfter: r.Settings.PollInterval}, nil
+	}
+	ep := &externaldns.DNSEndpoint{}
+	ep.Name, ep.Namespace = naming.DNSEndpointName(ext.Name), ext.Namespace
+	if err := client.IgnoreNotFound(r.Delete(ctx, ep)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("delete dnsendpoint: %w", err)
+	}
+	if err := provision.WriteTombstone(ctx, r.Client, ext, time.Now()); err != nil {
+		return ctrl.Result{}, err
+	}
+	patch := client.MergeFrom(ext.DeepCopy())
+	controllerutil.RemoveFinalizer(ext, jetwayv1.Finalizer)
+	if err := r.Patch(ctx, ext, patch); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	log.FromContext(ctx).Info("Extension torn down")
+	return ctrl.Result{}, nil
+}
+
+// deleteApp deletes the extension's app and reports whether it is gone. An
+// app whose name was taken by someone else is never ours to delete.
+func (r *ExtensionReconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bool, error) {
+	if c := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionAppReady); c != nil && c.Reason == jetwayv1.ReasonAppNameTaken {
+		return true, nil
+	}
+	app := naming.AppName(r.Settings.AppNamePrefix, ext.Spec.ID)
+	if _, err := r.Fly.GetApp(ctx, app); err != nil {
+		if errors.Is(err, fly.ErrNotFound) {
+			return true, nil
+		}
+		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Reading Fly app %s failed: %v", app, err)
+		return false, fmt.Errorf("get app %s: %w", app, err)
+	}
+	if err := r.Fly.DeleteApp(ctx, app); err != nil {
+		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)
+		return false, fmt.Errorf("delete app %s: %w", app, err)
+	}
+	log.FromContext(ctx).Info("Deleted Fly app", "app", app)
+	// Fly deletes apps asynchronously: look again until GetApp says 404.
+	_, err := r.Fly.GetApp(ctx, app)
+	if errors.Is(err, fly.ErrNotFound) {
+		return true, nil
+	}
+	return false, nil
+}
+
+func (r *ExtensionReconciler) patchStatusIfChanged(ctx context.Context, before, ext *jetwayv1.Extension) error {
+	if equality.Semantic.DeepEqual(before.Status, ext.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, ext, client.MergeFrom(before)))
+}

@@ -1,0 +1,190 @@
+// Package controllers reconciles Extensions against Fly: one app per
+// extension, its machines, a Flycast IP and a DNS record; and Organizations
+// against namespaces.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
+	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/naming"
+)
+
+// Settings are the provider-wide choices the Extension controller needs.
+type Settings struct {
+	// AppNamePrefix starts every Fly app name; it must never change once
+	// extensions exist, because app names are derived from it.
+	AppNamePrefix string
+	// DNSZone is the zone extension DNS names live in.
+	DNSZone string
+	// DNSTTL is the TTL of extension records, in seconds.
+	DNSTTL int64
+	// Resync is how often a Ready extension is checked against Fly for
+	// drift; each requeue is jittered by up to 20%.
+	Resync time.Duration
+	// PollInterval is how soon a pass that is waiting on Fly (machines
+	// booting, an app being deleted) looks again.
+	PollInterval time.Duration
+	// MaxConcurrentReconciles bounds parallel passes.
+	MaxConcurrentReconciles int
+}
+
+// ExtensionReconciler reconciles an Extension against Fly.
+type ExtensionReconciler struct {
+	client.Client
+	// APIReader reads straight from the API server, for objects the
+	// manager does not cache (Secrets) and for reads that must not be stale.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Fly       fly.Client
+	Recorder  recorder.EventRecorder
+	Settings  Settings
+}
+
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;create;update
+// +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Extension's Fly resources to what its spec asks for.
+func (r *ExtensionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ext := &jetwayv1.Extension{}
+	if err := r.Get(ctx, req.NamespacedName, ext); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("extension", klog.KObj(ext), "flyID", ext.Spec.ID))
+
+	if !ext.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, ext)
+	}
+	// The finalizer is saved before anything exists on Fly, so nothing can
+	// be created that a deletion would not clean up.
+	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+		patch := client.MergeFrom(ext.DeepCopy())
+		controllerutil.AddFinalizer(ext, jetwayv1.Finalizer)
+		return ctrl.Result{}, r.Patch(ctx, ext, patch)
+	}
+
+	before := ext.DeepCopy()
+	initConditions(ext)
+	defer func() {
+		retErr = r.finishPass(ctx, before, ext, result, retErr)
+	}()
+	return r.reconcileNormal(ctx, ext)
+}
+
+// reconcileNormal runs the steps in dependency order. A step that is not
+// done yet says how soon to look again; its successors still run when they
+// can, so one slow machine does not hold back the DNS record.
+func (r *ExtensionReconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extension) (ctrl.Result, error) {
+	ext.Status.AppName = naming.AppName(r.Settings.AppNamePrefix, ext.Spec.ID)
+	ext.Status.DNSName = naming.DNSName(ext.Spec.Name, r.Settings.DNSZone)
+
+	deps, err := r.loadDependencies(ctx, ext)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileApp(ctx, ext, deps); err != nil {
+		return ctrl.Result{}, err
+	}
+	var waits []time.Duration
+	wait, err := r.reconcileMachines(ctx, ext, deps)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	waits = append(waits, wait)
+	if err := r.reconcileNetwork(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileDNS(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: r.nextLook(waits...)}, nil
+}
+
+// nextLook is the shortest wait any step asked for, or the jittered resync.
+func (r *ExtensionReconciler) nextLook(waits ...time.Duration) time.Duration {
+	next := time.Duration(0)
+	for _, w := range waits {
+		if w > 0 && (next == 0 || w < next) {
+			next = w
+		}
+	}
+	if next > 0 {
+		return next
+	}
+	return jitter(r.Settings.Resync)
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// finishPass derives the summary conditions and writes status once, if it
+// changed. Terminal errors become Stalled and stop retries; transient ones
+// go back to the workqueue for backoff, with the condition saying why.
+func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwayv1.Extension, result ctrl.Result, err error) error {
+	stalled, isTerminal := asTerminal(err)
+	switch {
+	case err == nil, isTerminal:
+		// The pass acted on this generation to the end (or as far as it
+		// ever can): kstatus may now judge it.
+		ext.Status.ObservedGeneration = ext.Generation
+	}
+	if err != nil && !isTerminal && !errors.Is(err, context.Canceled) {
+		log.FromContext(ctx).Info("Reconcile will be retried", "error", err.Error())
+	}
+	summarize(ext, stalled)
+	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
+		if perr := r.Status().Patch(ctx, ext, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+			return errors.Join(err, fmt.Errorf("patch status: %w", perr))
+		}
+	}
+	if isTerminal {
+		r.Recorder.Eventf(ext, nil, "Warning", stalled.reason, "Reconcile", "%s", stalled.message)
+		return reconcile.TerminalError(err)
+	}
+	return err
+}
+
+// SetupWithManager registers the controller. Status writes do not change
+// generation, so our own status patches do not trigger new passes.
+func (r *ExtensionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&jetwayv1.Extension{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{},
+			finalizersChanged{},
+		))).
+		Owns(&externaldns.DNSEndpoint{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles)}).
+		Named("extension").
+		Complete(r)
+}

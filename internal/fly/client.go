@@ -1,0 +1,62 @@
+// Package fly is Jetway's narrow view of Fly's Machines API: only the calls
+// the controllers make, in front of fly-go's flaps client, with client-side
+// rate limits that mirror Fly's, errors sorted into a few sentinels, and
+// every outbound request counted and timed.
+package fly
+
+import (
+	"context"
+
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+)
+
+// Metadata keys Jetway writes on every machine it creates. They are how a
+// restarted controller finds what it made (Fly's create has no idempotency
+// key) and how the orphan sweeper proves ownership.
+const (
+	MetaExtension  = "jetway_extension"
+	MetaRole       = "jetway_role"
+	MetaRegion     = "jetway_region"
+	MetaConfigHash = "jetway_config_hash"
+)
+
+// App is a Fly app as Jetway needs to see it.
+type App = flaps.App
+
+// Machine is a Fly machine.
+type Machine = fly.Machine
+
+// IPAssignment is an IP address assigned to an app.
+type IPAssignment = flaps.IPAssignment
+
+// Client is every Machines API call the controllers make.
+type Client interface {
+	CreateApp(ctx context.Context, name, network string) (*App, error)
+	GetApp(ctx context.Context, name string) (*App, error)
+	DeleteApp(ctx context.Context, name string) error
+
+	// ListMachines lists the app's live machines whose metadata carries
+	// every key=value of match.
+	ListMachines(ctx context.Context, app string, match map[string]string) ([]*Machine, error)
+	CreateMachine(ctx context.Context, app string, in fly.LaunchMachineInput) (*Machine, error)
+	// UpdateMachine changes a machine's config under a lease it takes and
+	// releases itself.
+	UpdateMachine(ctx context.Context, app string, in fly.LaunchMachineInput) (*Machine, error)
+	// DestroyMachine force-destroys a machine; a machine already gone is
+	// not an error.
+	DestroyMachine(ctx context.Context, app, id string) error
+
+	ListIPs(ctx context.Context, app string) ([]IPAssignment, error)
+	AssignIP(ctx context.Context, app string, req flaps.AssignIPRequest) (*IPAssignment, error)
+
+	// SetSecrets sets app secrets; machines read them as environment
+	// variables.
+	SetSecrets(ctx context.Context, app string, values map[string]string) error
+	// SecretNames lists the names of the app's secrets (never values).
+	SecretNames(ctx context.Context, app string) ([]string, error)
+}
+
+// Factory builds the Client the manager uses, so tests can swap in a
+// client aimed at the Fly stand-in.
+type Factory func(ctx context.Context) (Client, error)

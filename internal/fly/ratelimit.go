@@ -1,0 +1,76 @@
+package fly
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Fly limits each action per app or machine: 1 request/s with bursts of 3,
+// Get Machine 5/s with bursts of 10, app deletions 100/min
+// (research/fly-protocol.md §7.7). Waiting here is cheaper than earning a
+// 429 and backing off.
+const (
+	defaultRate     = rate.Limit(1)
+	defaultBurst    = 3
+	getMachineRate  = rate.Limit(5)
+	getMachineBurst = 10
+	appDeleteRate   = rate.Limit(100.0 / 60.0)
+	appDeleteBurst  = 3
+)
+
+// limits hands out one token bucket per (action, app or machine), the way
+// Fly scopes them.
+type limits struct {
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+	calls   int
+}
+
+func newLimits() *limits { return &limits{buckets: map[string]*rate.Limiter{}} }
+
+// wait blocks until the action on scope may run, or ctx ends.
+func (l *limits) wait(ctx context.Context, action, scope string) error {
+	return l.bucket(action, scope).Wait(ctx)
+}
+
+func (l *limits) bucket(action, scope string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls++
+	if l.calls%1024 == 0 {
+		l.prune()
+	}
+	key := action + "\x00" + scope
+	b, ok := l.buckets[key]
+	if !ok {
+		switch action {
+		case actionGetMachine:
+			b = rate.NewLimiter(getMachineRate, getMachineBurst)
+		case actionDeleteApp:
+			// App deletions are limited per organization, not per app.
+			key = action
+			if b, ok = l.buckets[key]; ok {
+				return b
+			}
+			b = rate.NewLimiter(appDeleteRate, appDeleteBurst)
+		default:
+			b = rate.NewLimiter(defaultRate, defaultBurst)
+		}
+		l.buckets[key] = b
+	}
+	return b
+}
+
+// prune drops buckets that are full again: forgetting them changes nothing,
+// and it keeps the map from growing with every machine ever touched.
+func (l *limits) prune() {
+	now := time.Now()
+	for k, b := range l.buckets {
+		if b.TokensAt(now) >= float64(b.Burst()) {
+			delete(l.buckets, k)
+		}
+	}
+}

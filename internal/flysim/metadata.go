@@ -1,0 +1,87 @@
+package flysim
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Metadata endpoints edit config.metadata in place. They do not mint a new
+// machine version, which is what makes them cheaper than an update on Fly.
+
+func (s *Server) getMetadata(r *http.Request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, rp := s.machineLocked(r)
+	if m == nil {
+		return rp
+	}
+	out := map[string]string{}
+	if m.m.Config != nil {
+		for k, v := range m.m.Config.Metadata {
+			out[k] = v
+		}
+	}
+	return jsonReply(http.StatusOK, out)
+}
+
+func (s *Server) setMetadata(r *http.Request) reply {
+	key := r.PathValue("key")
+	if key == "" {
+		return errReply(http.StatusBadRequest, "invalid_argument: metadata key is required")
+	}
+	// A pointer so that a body without "value" is refused rather than
+	// setting the key to "".
+	var in struct {
+		Value *string `json:"value"`
+	}
+	if err := decodeBody(r, &in, true); err != nil {
+		return badBody(err)
+	}
+	if in.Value == nil {
+		return badBody(errors.New(`body must be {"value": "<string>"}`))
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, rp := s.mutableLocked(r)
+	if m == nil {
+		return rp
+	}
+	if m.m.Config.Metadata == nil {
+		m.m.Config.Metadata = map[string]string{}
+	}
+	m.m.Config.Metadata[key] = *in.Value
+	m.m.UpdatedAt = s.now().Format(time.RFC3339)
+	return emptyReply(http.StatusNoContent)
+}
+
+// deleteMetadata refuses a key that is not there; being strict here keeps a
+// caller from believing it removed something it misspelled.
+func (s *Server) deleteMetadata(r *http.Request) reply {
+	key := r.PathValue("key")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, rp := s.mutableLocked(r)
+	if m == nil {
+		return rp
+	}
+	if _, ok := m.m.Config.Metadata[key]; !ok {
+		return errReply(http.StatusNotFound, "metadata key not found")
+	}
+	delete(m.m.Config.Metadata, key)
+	m.m.UpdatedAt = s.now().Format(time.RFC3339)
+	return emptyReply(http.StatusNoContent)
+}
+
+// machineEvents lists events newest first, destroyed machines included.
+func (s *Server) machineEvents(r *http.Request) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, rp := s.machineLocked(r)
+	if m == nil {
+		return rp
+	}
+	out := append([]event{}, m.events...)
+	return jsonReply(http.StatusOK, out)
+}

@@ -1,0 +1,79 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/naming"
+)
+
+// LabelTombstone marks the ConfigMaps that remember deleted extensions.
+const LabelTombstone = "jetway.dev/tombstone"
+
+// Tombstone remembers an extension that was deleted, so a repeated DELETE
+// from Fly (at-least-once delivery) answers 200 instead of 404. One small
+// ConfigMap per extension, in its namespace: no shared object to contend on.
+type Tombstone struct {
+	ID             string
+	Name           string
+	OrganizationID string
+	DeletedAt      time.Time
+}
+
+// WriteTombstone records ext as deleted. Writing it twice is harmless.
+func WriteTombstone(ctx context.Context, c client.Client, ext *jetwayv1.Extension, now time.Time) error {
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      "tombstone-" + ext.Name,
+			Namespace: ext.Namespace,
+			Labels: map[string]string{
+				LabelTombstone:          "true",
+				jetwayv1.LabelFlyIDHash: naming.Hash(ext.Spec.ID),
+				jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway,
+			},
+		},
+		Data: map[string]string{
+			"id":              ext.Spec.ID,
+			"name":            ext.Spec.Name,
+			"organization_id": ext.Spec.Organization.ID,
+			"deleted_at":      now.UTC().Format(time.RFC3339),
+		},
+	}
+	if err := c.Create(ctx, cm); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("write tombstone: %w", err)
+	}
+	return nil
+}
+
+// FindTombstone looks up the tombstone of Fly id flyID in any namespace.
+func FindTombstone(ctx context.Context, r client.Reader, flyID string) (*Tombstone, error) {
+	var list corev1.ConfigMapList
+	if err := r.List(ctx, &list, client.MatchingLabels{
+		LabelTombstone:          "true",
+		jetwayv1.LabelFlyIDHash: naming.Hash(flyID),
+	}); err != nil {
+		return nil, fmt.Errorf("list tombstones: %w", err)
+	}
+	for _, cm := range list.Items {
+		if cm.Data["id"] != flyID {
+			continue
+		}
+		t := &Tombstone{ID: flyID, Name: cm.Data["name"], OrganizationID: cm.Data["organization_id"]}
+		t.DeletedAt, _ = time.Parse(time.RFC3339, cm.Data["deleted_at"])
+		return t, nil
+	}
+	return nil, nil
+}
+
+// ForgetTombstone removes flyID's tombstone, for an id provisioned again.
+func ForgetTombstone(ctx context.Context, c client.Client, namespace, extensionObjectName string) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tombstone-" + extensionObjectName, Namespace: namespace}}
+	return client.IgnoreNotFound(c.Delete(ctx, cm))
+}
