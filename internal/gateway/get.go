@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/provision"
+)
+
+func objectKey(ext *jetwayv1.Extension) client.ObjectKey {
+	return client.ObjectKey{Namespace: ext.Namespace, Name: ext.Name}
+}
+
+// handleGet answers GET /extensions/{id} from the Extension's status.
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.readSigned(w, r); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	ext, err := s.findByID(r.Context(), id)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if ext == nil {
+		s.answerMissing(w, r, id)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.resourceOf(ext))
+}
+
+// answerMissing tells a deleted extension from one never seen; both are 404
+// to Fly, but the message says which.
+func (s *Server) answerMissing(w http.ResponseWriter, r *http.Request, id string) {
+	tomb, err := provision.FindTombstone(r.Context(), s.live, id)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if tomb != nil {
+		writeError(w, http.StatusNotFound, "deleted", fmt.Sprintf("Extension %q was deleted.", id))
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("There is no extension with id %q.", id))
+}

@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/naming"
+)
+
+// Field indexes the gateway looks Extensions up by.
+const (
+	indexFlyID = "spec.id"
+	indexName  = "spec.name"
+)
+
+// SetupIndexes registers the gateway's field indexes with the manager's
+// cache. Call it before the manager starts.
+func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexFlyID, func(o client.Object) []string {
+		return []string{o.(*jetwayv1.Extension).Spec.ID}
+	}); err != nil {
+		return fmt.Errorf("index extensions by fly id: %w", err)
+	}
+	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexName, func(o client.Object) []string {
+		return []string{o.(*jetwayv1.Extension).Spec.Name}
+	}); err != nil {
+		return fmt.Errorf("index extensions by name: %w", err)
+	}
+	return nil
+}
+
+// findByID finds the Extension with Fly id id, wherever it lives (GitOps may
+// put one in any namespace). The cache answers first; on a miss the API
+// server is asked by label, so a POST followed at once by a GET is never
+// told 404 by a cache that has not caught up.
+func (s *Server) findByID(ctx context.Context, id string) (*jetwayv1.Extension, error) {
+	var list jetwayv1.ExtensionList
+	if err := s.client.List(ctx, &list, client.MatchingFields{indexFlyID: id}); err != nil {
+		return nil, fmt.Errorf("list extensions by id: %w", err)
+	}
+	if len(list.Items) > 0 {
+		return &list.Items[0], nil
+	}
+	if err := s.live.List(ctx, &list, client.MatchingLabels{jetwayv1.LabelFlyIDHash: naming.Hash(id)}); err != nil {
+		return nil, fmt.Errorf("list extensions by id label: %w", err)
+	}
+	for i := range list.Items {
+		if list.Items[i].Spec.ID == id {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// findByName finds the Extension that holds a name, if any.
+func (s *Server) findByName(ctx context.Context, name string) (*jetwayv1.Extension, error) {
+	var list jetwayv1.ExtensionList
+	if err := s.client.List(ctx, &list, client.MatchingFields{indexName: name}); err != nil {
+		return nil, fmt.Errorf("list extensions by name: %w", err)
+	}
+	if len(list.Items) > 0 {
+		return &list.Items[0], nil
+	}
+	return nil, nil
+}

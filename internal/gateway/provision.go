@@ -1,0 +1,195 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/provision"
+)
+
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;delete
+
+// handleProvision answers POST /extensions. The answer comes once the
+// Extension is persisted; the controllers do the Fly work afterwards. A
+// repeat of the same request answers 200 with the same body.
+func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readSigned(w, r)
+	if !ok {
+		return
+	}
+	req, err := decodeRequest(body)
+	if err == nil {
+		err = s.validateCreate(req)
+	}
+	if err != nil {
+		s.answerError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	existing, err := s.findByID(ctx, *req.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if existing != nil {
+		s.answerRepeat(w, r, existing, req)
+		return
+	}
+	if holder, err := s.findByName(ctx, *req.Name); err != nil {
+		s.internalError(w, r, err)
+		return
+	} else if holder != nil && holder.Spec.ID != *req.ID {
+		writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf("The name %q is already used by another extension.", *req.Name))
+		return
+	}
+	plan, err := provision.ResolvePlan(ctx, s.client, deref(req.Plan))
+	if err != nil {
+		s.answerError(w, r, planError(err))
+		return
+	}
+	ext, created, err := s.create(ctx, req, plan)
+	if err != nil {
+		s.answerError(w, r, err)
+		return
+	}
+	if !created {
+		s.answerRepeat(w, r, ext, req)
+		return
+	}
+	s.answerProvisioned(w, r, http.StatusCreated, ext, plan)
+}
+
+// create persists the Extension. created is false when a concurrent request
+// with the same id won the race; ext is then the winner's.
+func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetwayv1.ExtensionPlan) (*jetwayv1.Extension, bool, error) {
+	// Render once with throwaway credentials first: a plan whose templates
+	// are broken must fail the request before anything is written.
+	probe := &jetwayv1.Extension{Spec: specFrom(req, plan.Name)}
+	if _, err := provision.RenderConfig(plan, provision.DataFor(probe, plan, provision.Credentials{Username: "u", Password: "p"}, "app", s.cfg.DNSZone)); err != nil {
+		return nil, false, &badRequest{status: http.StatusServiceUnavailable, code: "plan_invalid",
+			message: "The provider's plan is misconfigured; the provider has been told."}
+	}
+	ns, err := s.ensureAccount(ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	ext := &jetwayv1.Extension{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      naming.ExtensionName(*req.ID),
+			Namespace: ns,
+			Labels: map[string]string{
+				jetwayv1.LabelFlyIDHash:    naming.Hash(*req.ID),
+				jetwayv1.LabelOrganization: naming.OrganizationName(*req.OrganizationID),
+				jetwayv1.LabelManagedBy:    jetwayv1.ManagedByJetway,
+			},
+		},
+		Spec: specFrom(req, plan.Name),
+	}
+	if err := provision.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
+		return nil, false, fmt.Errorf("forget tombstone: %w", err)
+	}
+	if err := s.client.Create(ctx, ext, fieldOwner); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			winner := &jetwayv1.Extension{}
+			if gerr := s.live.Get(ctx, objectKey(ext), winner); gerr != nil {
+				return nil, false, fmt.Errorf("read concurrently created extension: %w", gerr)
+			}
+			return winner, false, nil
+		}
+		if apierrors.IsInvalid(err) {
+			return nil, false, invalid("The extension was rejected: %s", apiMessage(err))
+		}
+		return nil, false, fmt.Errorf("create extension: %w", err)
+	}
+	s.log.Info("Provisioned extension", "id", ext.Spec.ID, "extension", ns+"/"+ext.Name)
+	return ext, true, nil
+}
+
+// answerRepeat handles a POST for an id that exists: the same immutable
+// fields answer 200 with the original body; different ones answer 409.
+func (s *Server) answerRepeat(w http.ResponseWriter, r *http.Request, ext *jetwayv1.Extension, req *provisionRequest) {
+	if !ext.DeletionTimestamp.IsZero() {
+		writeError(w, http.StatusConflict, "deleting", "The extension is being deleted; provision it again once deletion finishes.")
+		return
+	}
+	if field := immutableMismatch(ext, req); field != "" {
+		writeError(w, http.StatusConflict, "conflict",
+			fmt.Sprintf("An extension with id %q already exists with a different %s.", ext.Spec.ID, field))
+		return
+	}
+	plan, err := provision.ResolvePlan(r.Context(), s.client, ext.Spec.Plan)
+	if err != nil {
+		s.answerError(w, r, planError(err))
+		return
+	}
+	s.answerProvisioned(w, r, http.StatusOK, ext, plan)
+}
+
+// answerProvisioned writes the resource plus its config. Credentials are
+// made once and read back on every repeat, so repeats are byte-identical.
+func (s *Server) answerProvisioned(w http.ResponseWriter, r *http.Request, status int, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan) {
+	creds, err := provision.EnsureCredentials(r.Context(), s.client, s.live, s.scheme, ext, provision.DefaultUsername(plan, ext))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	res := s.resourceOf(ext)
+	config, err := provision.RenderConfig(plan, provision.DataFor(ext, plan, creds, res.FlyAppName, s.cfg.DNSZone))
+	if err != nil {
+		s.answerError(w, r, &badRequest{status: http.StatusServiceUnavailable, code: "plan_invalid",
+			message: "The provider's plan is misconfigured; the provider has been told."})
+		s.log.Error(err, "Plan renders no config", "plan", plan.Name)
+		return
+	}
+	writeJSON(w, status, provisionResponse{resource: res, Config: config})
+}
+
+// immutableMismatch names the first immutable field a repeat changes.
+func immutableMismatch(ext *jetwayv1.Extension, req *provisionRequest) string {
+	switch {
+	case req.Name != nil && *req.Name != ext.Spec.Name:
+		return "name"
+	case req.OrganizationID != nil && *req.OrganizationID != ext.Spec.Organization.ID:
+		return "organization_id"
+	case req.PrimaryRegion != nil && *req.PrimaryRegion != ext.Spec.PrimaryRegion:
+		return "primary_region"
+	case req.IPAddress != nil && *req.IPAddress != ext.Spec.IPAddress:
+		return "ip_address"
+	}
+	return ""
+}
+
+func planError(err error) error {
+	if errors.Is(err, provision.ErrPlanNotFound) {
+		return &badRequest{status: http.StatusUnprocessableEntity, code: "unknown_plan", message: "The requested plan does not exist."}
+	}
+	return err
+}
+
+// answerError writes a badRequest as itself and anything else as a 503.
+func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) {
+	var br *badRequest
+	if errors.As(err, &br) {
+		writeError(w, br.status, br.code, br.message)
+		return
+	}
+	s.internalError(w, r, err)
+}
+
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	return "invalid"
+}

@@ -1,0 +1,140 @@
+// Package gateway is the Fly-facing HTTP API: it checks Fly's signatures,
+// turns provisioning calls into Extension objects and answers from their
+// status. It never calls Fly: the controllers do, after the answer.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/jetway-dev/jetway/internal/signing"
+)
+
+// Config is the gateway's configuration.
+type Config struct {
+	// Addr is the listen address, e.g. 127.0.0.1:8080.
+	Addr string
+	// ExternalURL is the origin Fly uses to reach the gateway (scheme and
+	// host, e.g. https://provider.example.com). Signed `url` fields must
+	// name it; it is not taken from the request, which a proxy may rewrite.
+	ExternalURL string
+	// BasePath prefixes every route; default /flyio.
+	BasePath string
+	// Verifier checks Fly's signatures.
+	Verifier *signing.Verifier
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// AppNamePrefix and DNSZone must match the controllers' settings: the
+	// answer to a provisioning call names the app and host before they exist.
+	AppNamePrefix string
+	DNSZone       string
+	// DefaultRegion is the primary region when Fly sends none.
+	DefaultRegion string
+	// RequestTimeout bounds the work for one request.
+	RequestTimeout time.Duration
+}
+
+// Server is the gateway. It runs as a manager Runnable on every replica.
+type Server struct {
+	cfg    Config
+	client client.Client // cached reads, writes to the API server
+	live   client.Reader // uncached reads, for read-after-write
+	scheme *runtime.Scheme
+	log    logr.Logger
+	http   *http.Server
+}
+
+// New builds the gateway.
+func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme, log logr.Logger) (*Server, error) {
+	if cfg.Verifier == nil {
+		return nil, errors.New("gateway: a signature verifier is required")
+	}
+	if !strings.HasPrefix(cfg.ExternalURL, "http://") && !strings.HasPrefix(cfg.ExternalURL, "https://") {
+		return nil, fmt.Errorf("gateway: external URL %q must start with http:// or https://", cfg.ExternalURL)
+	}
+	cfg.ExternalURL = strings.TrimSuffix(cfg.ExternalURL, "/")
+	if cfg.BasePath == "" {
+		cfg.BasePath = "/flyio"
+	}
+	cfg.BasePath = "/" + strings.Trim(cfg.BasePath, "/")
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = "iad"
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 20 * time.Second
+	}
+	s := &Server{cfg: cfg, client: c, live: live, scheme: scheme, log: log}
+	s.http = &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return s, nil
+}
+
+// Handler routes the Fly-facing API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	b := s.cfg.BasePath
+	mux.HandleFunc("POST "+b+"/extensions", s.handleProvision)
+	mux.HandleFunc("GET "+b+"/extensions/{id}", s.handleGet)
+	mux.HandleFunc("PATCH "+b+"/extensions/{id}", s.handleUpdate)
+	mux.HandleFunc("DELETE "+b+"/extensions/{id}", s.handleDelete)
+	mux.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "There is no such endpoint.")
+	})
+	return s.recoverer(mux)
+}
+
+// recoverer turns a panic into a JSON 500 rather than a dropped connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error(fmt.Errorf("panic: %v", v), "Gateway handler panicked", "method", r.Method, "path", r.URL.Path)
+				writeError(w, http.StatusInternalServerError, "internal", "The provider failed to handle the request.")
+			}
+		}()
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Start serves until ctx ends, then drains in-flight requests.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.log.Info("Gateway listening", "addr", ln.Addr().String(), "base", s.cfg.ExternalURL+s.cfg.BasePath)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return s.http.Shutdown(shutdownCtx)
+}
+
+// NeedLeaderElection is false: every replica serves Fly.
+func (s *Server) NeedLeaderElection() bool { return false }

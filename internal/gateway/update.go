@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/provision"
+)
+
+// handleUpdate answers PATCH /extensions/{id}: read regions, plan and
+// options may change; an unchanged request is a 200 no-op; immutable fields
+// may be repeated but not changed.
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readSigned(w, r)
+	if !ok {
+		return
+	}
+	req, err := decodeRequest(body)
+	if err == nil {
+		err = validateMutable(req)
+	}
+	if err != nil {
+		s.answerError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if req.ID != nil && *req.ID != id {
+		writeError(w, http.StatusConflict, "immutable_field", "Field \"id\" does not match the extension being updated.")
+		return
+	}
+	ctx := r.Context()
+	ext, err := s.findByID(ctx, id)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if ext == nil {
+		s.answerMissing(w, r, id)
+		return
+	}
+	if req.Plan != nil && *req.Plan != ext.Spec.Plan {
+		if _, err := provision.ResolvePlan(ctx, s.client, *req.Plan); err != nil || *req.Plan == "" {
+			s.answerError(w, r, planError(provision.ErrPlanNotFound))
+			return
+		}
+	}
+	updated, err := s.applyUpdate(ctx, ext, req)
+	if err != nil {
+		s.answerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.resourceOf(updated))
+}
+
+// applyUpdate writes the change with optimistic concurrency, re-reading on
+// conflict so a concurrent write is never overwritten.
+func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *provisionRequest) (*jetwayv1.Extension, error) {
+	current := ext
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if current == nil {
+			fresh := &jetwayv1.Extension{}
+			if err := s.live.Get(ctx, objectKey(ext), fresh); err != nil {
+				return err
+			}
+			current = fresh
+		}
+		if !current.DeletionTimestamp.IsZero() {
+			return &badRequest{status: http.StatusConflict, code: "deleting", message: "The extension is being deleted and can no longer be updated."}
+		}
+		if field := immutableMismatch(current, req); field != "" {
+			return &badRequest{status: http.StatusConflict, code: "immutable_field",
+				message: fmt.Sprintf("Field %q cannot be changed after provisioning.", field)}
+		}
+		next := current.DeepCopy()
+		if req.ReadRegions != nil {
+			next.Spec.ReadRegions = *req.ReadRegions
+		}
+		if req.Plan != nil {
+			next.Spec.Plan = *req.Plan
+		}
+		if req.Options != nil {
+			next.Spec.Options = optionsJSON(req.Options)
+		}
+		if sameMutable(current, next) {
+			return nil
+		}
+		if err := s.client.Update(ctx, next, fieldOwner); err != nil {
+			current = nil
+			return err
+		}
+		current = next
+		s.log.Info("Updated extension", "id", next.Spec.ID, "readRegions", next.Spec.ReadRegions, "plan", next.Spec.Plan)
+		return nil
+	})
+	if apierrors.IsInvalid(err) {
+		return nil, invalid("The update was rejected: %s", apiMessage(err))
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, &badRequest{status: http.StatusNotFound, code: "not_found", message: "The extension no longer exists."}
+	}
+	return current, err
+}
+
+func sameMutable(a, b *jetwayv1.Extension) bool {
+	return slices.Equal(a.Spec.ReadRegions, b.Spec.ReadRegions) &&
+		a.Spec.Plan == b.Spec.Plan &&
+		jsonEqual(a.Spec.Options, b.Spec.Options)
+}
+
+func jsonEqual(a, b interface{ MarshalJSON() ([]byte, error) }) bool {
+	ab, _ := a.MarshalJSON()
+	bb, _ := b.MarshalJSON()
+	return bytes.Equal(ab, bb)
+}
