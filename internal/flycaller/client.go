@@ -100,7 +100,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body map[string]an
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
+		return nil, fmt.Errorf("call gateway: %w", err) // *url.Error already names method and URL
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))

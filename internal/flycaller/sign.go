@@ -36,6 +36,7 @@ var signedParams = []string{"timestamp", "nonce", "url"}
 // field the caller put in body wins, so a test can send a string timestamp or
 // a foreign url and still have it correctly signed. body is not modified.
 func (c *Client) SignedRequest(ctx context.Context, method, path string, body map[string]any) (*http.Request, error) {
+	method = strings.ToUpper(method)
 	if len(c.Secret) == 0 {
 		return nil, fmt.Errorf("build %s %s: no shared secret", method, path)
 	}
@@ -104,8 +105,8 @@ func (c *Client) target(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("invalid gateway URL: %w", err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("gateway URL %q must be an absolute http(s) URL", c.BaseURL)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("gateway URL %q must be an absolute http(s) URL without a query", c.BaseURL)
 	}
 	return target, nil
 }

@@ -52,7 +52,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, boo
 			return nil, false
 		}
 	}
-	if err := s.cfg.Verifier.Verify(message, r.Header.Get("X-Signature"), params, s.cfg.ExternalURL+r.URL.Path); err != nil {
+	if err := s.cfg.Verifier.Verify(message, r.Header.Get("X-Signature"), params, s.cfg.ExternalURL+r.URL.EscapedPath()); err != nil {
 		s.reject(w, r, err)
 		return nil, false
 	}

@@ -6,6 +6,7 @@
 // that do not run external-dns.
 // +kubebuilder:object:generate=true
 // +groupName=externaldns.k8s.io
+// +versionName=v1alpha1
 package externaldns
 
 import (

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/jetway-dev/jetway/internal/devstack"
+	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/manager"
+)
+
+const devOrg = "jetway-dev"
+
+func newDevCommand() *cobra.Command {
+	var (
+		f          managerFlags
+		assets     string
+		dir        string
+		flysimAddr string
+		bootTime   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole system locally: control plane, Fly stand-in, gateway and controllers",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"}); err != nil {
+				return err
+			}
+			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+			return runDev(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime)
+		},
+	}
+	f.register(cmd, "127.0.0.1:8080")
+	// A laptop gets quicker feedback than a cluster.
+	_ = cmd.Flags().Set("resync", "30s")
+	_ = cmd.Flags().Set("poll-interval", "1s")
+	_ = cmd.Flags().Set("metrics-addr", "127.0.0.1:8443")
+	_ = cmd.Flags().Set("health-probe-addr", "0")
+	fs := cmd.Flags()
+	fs.StringVar(&assets, "assets", "", "Folder with kube-apiserver and etcd (`make envtest` builds them)")
+	fs.StringVar(&dir, "dir", ".jetway", "Folder for etcd data, kubeconfig, dev.env and the nonce store")
+	fs.StringVar(&flysimAddr, "flysim-addr", "127.0.0.1:4280", "Address the Fly stand-in listens on")
+	fs.DurationVar(&bootTime, "fly-boot-time", time.Second, "How long a simulated Fly machine takes to start")
+	envHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
+	return cmd
+}
+
+func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir, flysimAddr string, bootTime time.Duration) error {
+	log := ctrl.Log.WithName("dev")
+	if assets == "" {
+		return errors.New("--assets (or $KUBEBUILDER_ASSETS) must name the folder with kube-apiserver and etcd; `make run` sets it")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	envPath := filepath.Join(dir, "dev.env")
+	// Secrets survive restarts, so a shell that sourced dev.env keeps working.
+	prev, err := devstack.ReadEnvFile(envPath)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", envPath, err)
+	}
+	secret := orElse(prev[devstack.EnvSharedSecret], devstack.RandomSecret())
+	webhookSecret := orElse(prev[devstack.EnvWebhookSecret], devstack.RandomSecret())
+	flyToken := orElse(prev[devstack.EnvFlysimToken], devstack.RandomSecret())
+
+	// Listen before starting anything slow, so a taken port fails fast.
+	flyLn, err := net.Listen("tcp", flysimAddr)
+	if err != nil {
+		return fmt.Errorf("flysim cannot listen on %s (use --flysim-addr): %w", flysimAddr, err)
+	}
+	if ln, err := net.Listen("tcp", f.gatewayAddr); err != nil {
+		flyLn.Close()
+		return fmt.Errorf("gateway cannot listen on %s (use --gateway-addr): %w", f.gatewayAddr, err)
+	} else {
+		ln.Close()
+	}
+
+	log.Info("Starting local control plane", "assets", assets, "etcdData", filepath.Join(dir, "etcd"))
+	cp, err := devstack.StartControlPlane(assets, dir)
+	if err != nil {
+		flyLn.Close()
+		return err
+	}
+	defer func() {
+		log.Info("Stopping local control plane")
+		if err := cp.Stop(); err != nil {
+			log.Error(err, "Stopping the control plane failed")
+		}
+	}()
+	kubeconfigPath := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfigPath, cp.Kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("write kubeconfig: %w", err)
+	}
+	c, err := client.New(cp.Config, client.Options{Scheme: manager.NewScheme()})
+	if err != nil {
+		return err
+	}
+	if err := devstack.InstallDefaultPlan(ctx, c); err != nil {
+		return err
+	}
+
+	sim := flysim.New(flysim.Options{Token: flyToken, OrgSlug: devOrg, BootTime: bootTime})
+	simServer := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := simServer.Serve(flyLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(err, "flysim stopped")
+		}
+	}()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = simServer.Shutdown(shutdown)
+		sim.Close()
+	}()
+	flysimURL := "http://" + flyLn.Addr().String()
+
+	opts := f.options([][]byte{[]byte(secret)})
+	opts.RestConfig = cp.Config
+	opts.StateDir = dir
+	opts.Fly = fly.Options{BaseURL: flysimURL, Token: flyToken, OrgSlug: devOrg}
+	opts.Log = ctrl.Log
+	gatewayURL := opts.Gateway.ExternalURL + opts.Gateway.BasePath
+
+	if err := devstack.WriteEnvFile(envPath, map[string]string{
+		devstack.EnvGatewayURL:    gatewayURL,
+		devstack.EnvSharedSecret:  secret,
+		devstack.EnvWebhookSecret: webhookSecret,
+		devstack.EnvFlysimURL:     flysimURL,
+		devstack.EnvFlysimToken:   flyToken,
+		devstack.EnvFlysimOrg:     devOrg,
+		devstack.EnvKubeconfig:    kubeconfigPath,
+	}); err != nil {
+		return fmt.Errorf("write %s: %w", envPath, err)
+	}
+	printNextSteps(cmd, dir, gatewayURL, flysimURL)
+	err = manager.Run(ctx, opts)
+	log.Info("Jetway stopped")
+	return err
+}
+
+func printNextSteps(cmd *cobra.Command, dir, gatewayURL, flysimURL string) {
+	rel := dir
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(r, "..") {
+			rel = r
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), `
+Jetway is running.
+  gateway (Fly-facing API)     %s
+  Fly stand-in (Machines API)  %s
+  kubeconfig                   %s/kubeconfig
+  settings and secrets         %s/dev.env
+
+Try it, in another terminal:
+  . %[5]s/dev.env
+  bin/jetway fly create --id demo-1 --name demo-db --org-id acme --primary-region mad --read-regions syd,scl
+  kubectl get ext -A
+  kubectl wait --for=condition=Ready ext --all -A --timeout=2m
+  bin/jetway fly get demo-1
+  bin/jetway fly delete demo-1
+
+Press Ctrl-C to stop everything.
+
+`, gatewayURL, flysimURL, rel, rel, rel)
+}
+
+func orElse(v, d string) string {
+	if v != "" {
+		return v
+	}
+	return d
+}

@@ -1,0 +1,169 @@
+// Package manager assembles Jetway: the controller-runtime manager with the
+// Extension and Organization controllers, and the Fly-facing gateway, in
+// one process. `jetway manager` runs it against a real cluster and Fly;
+// `jetway dev` runs it against a local control plane and the Fly stand-in.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
+	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/gateway"
+	"github.com/jetway-dev/jetway/internal/signing"
+)
+
+// Options configure a Jetway process.
+type Options struct {
+	// RestConfig reaches the Kubernetes API server.
+	RestConfig *rest.Config
+
+	MetricsAddr string // "0" disables metrics
+	ProbeAddr   string // "0" disables health probes
+
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	LeaderElectionID        string
+
+	// Gateway is the gateway's configuration, without its verifier.
+	Gateway gateway.Config
+	// DisableGateway runs only the controllers.
+	DisableGateway bool
+	// SharedSecrets are the provisioning secrets accepted from Fly (several
+	// while rotating).
+	SharedSecrets [][]byte
+	// StateDir holds the nonce store.
+	StateDir string
+
+	// Fly configures the Machines API client; FlyClient, if set, is used
+	// instead (tests).
+	Fly       fly.Options
+	FlyClient fly.Client
+
+	// Controllers are the Extension controller's settings.
+	Controllers controllers.Settings
+
+	Log logr.Logger
+}
+
+// NewScheme returns the scheme with every type Jetway reads or writes.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	must(clientgoscheme.AddToScheme(s))
+	must(jetwayv1.AddToScheme(s))
+	must(externaldns.AddToScheme(s))
+	return s
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Run starts Jetway and blocks until ctx ends, then stops everything:
+// the gateway drains in-flight requests, the controllers finish their
+// passes, the nonce store closes.
+func Run(ctx context.Context, opts Options) error {
+	if opts.RestConfig == nil {
+		return errors.New("no Kubernetes API configuration")
+	}
+	scheme := NewScheme()
+	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
+		Scheme:                  scheme,
+		Logger:                  opts.Log,
+		Metrics:                 metricsserver.Options{BindAddress: orDefault(opts.MetricsAddr, "0")},
+		HealthProbeBindAddress:  orDefault(opts.ProbeAddr, "0"),
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        orDefault(opts.LeaderElectionID, "jetway-manager.jetway.dev"),
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// Leaving on shutdown lets a standby take over at once in upgrades.
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			// The only ConfigMaps Jetway reads are its tombstones; the
+			// cache need not hold anybody else's.
+			&corev1.ConfigMap{}: {Label: tombstoneSelector()},
+		}},
+		GracefulShutdownTimeout: durationPtr(30 * time.Second),
+	})
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+
+	flyClient := opts.FlyClient
+	if flyClient == nil {
+		flyClient, err = fly.New(ctx, opts.Fly)
+		if err != nil {
+			return err
+		}
+	}
+	if err := (&controllers.ExtensionReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    scheme,
+		Fly:       flyClient,
+		Recorder:  mgr.GetEventRecorder("jetway-extension"),
+		Settings:  opts.Controllers,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up extension controller: %w", err)
+	}
+	if err := (&controllers.OrganizationReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up organization controller: %w", err)
+	}
+
+	if !opts.DisableGateway {
+		nonces, err := signing.OpenNonceStore(filepath.Join(opts.StateDir, "nonces.db"), 2*signing.DefaultMaxSkew)
+		if err != nil {
+			return fmt.Errorf("open nonce store: %w", err)
+		}
+		defer nonces.Close()
+		gcfg := opts.Gateway
+		gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
+		gcfg.AppNamePrefix = opts.Controllers.AppNamePrefix
+		gcfg.DNSZone = opts.Controllers.DNSZone
+		if err := gateway.SetupIndexes(ctx, mgr); err != nil {
+			return err
+		}
+		gw, err := gateway.New(gcfg, mgr.GetClient(), mgr.GetAPIReader(), scheme, opts.Log.WithName("gateway"))
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(gw); err != nil {
+			return fmt.Errorf("add gateway: %w", err)
+		}
+	}
+	opts.Log.Info("Starting Jetway")
+	return mgr.Start(ctx)
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func durationPtr(d time.Duration) *time.Duration { return &d }

@@ -1,0 +1,11 @@
+package manager
+
+import (
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/jetway-dev/jetway/internal/provision"
+)
+
+func tombstoneSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{provision.LabelTombstone: "true"})
+}

@@ -1,0 +1,50 @@
+package integration
+
+import (
+	"testing"
+
+	"github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TestMachineDestroyedOutOfBand: a machine destroyed behind Jetway's back
+// (`fly machine destroy --force`) is replaced in the same region and role,
+// and the extension is Ready again with the new machine in its status.
+func TestMachineDestroyedOutOfBand(t *testing.T) {
+	g := newG(t)
+	id := uniqueID("drift")
+	req := provisionRequest(id, "metrics-"+id, uniqueID("org"))
+	req["primary_region"] = "sin"
+	req["read_regions"] = []string{"nrt"}
+	provision(t, req)
+	waitReady(t, id)
+	g.Eventually(func() []string { return keys(placement(liveMachines(id))) }).Should(
+		gomega.ConsistOf("primary/sin", "replica/nrt"))
+	before := placement(liveMachines(id))
+	lost := before["replica/nrt"]
+
+	g.Expect(sim.DestroyMachineOutOfBand(appName(id), lost)).To(gomega.Succeed())
+
+	g.Eventually(func(g gomega.Gomega) {
+		now := placement(liveMachines(id))
+		g.Expect(keys(now)).To(gomega.ConsistOf("primary/sin", "replica/nrt"))
+		g.Expect(now["replica/nrt"]).NotTo(gomega.Equal(lost), "the destroyed machine was not replaced")
+		g.Expect(now["primary/sin"]).To(gomega.Equal(before["primary/sin"]), "the healthy primary was touched")
+	}).Should(gomega.Succeed())
+	replacement := placement(liveMachines(id))["replica/nrt"]
+	for _, m := range liveMachines(id) {
+		if m.ID == replacement {
+			g.Expect(m.Region).To(gomega.Equal("nrt"))
+		}
+	}
+
+	g.Eventually(func(g gomega.Gomega) {
+		ext := waitReady(t, id)
+		g.Expect(ext.Status.Machines).To(gomega.ConsistOf(
+			gomega.HaveField("ID", before["primary/sin"]),
+			gomega.HaveField("ID", replacement),
+		))
+	}).Should(gomega.Succeed())
+	ext := waitReady(t, id)
+	checkKstatus(t, client.ObjectKeyFromObject(ext))
+}

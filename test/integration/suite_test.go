@@ -1,0 +1,258 @@
+// Package integration runs Jetway in-process (controllers and gateway,
+// through manager.Run) against a real kube-apiserver and etcd (envtest) and
+// the Fly stand-in (flysim) behind a real HTTP server, and drives it the way
+// Fly and operators do: signed gateway calls and Kubernetes objects.
+package integration
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/gateway"
+	"github.com/jetway-dev/jetway/internal/manager"
+)
+
+// Settings shared by the harness and the assertions.
+const (
+	orgSlug       = "jetway-test"
+	flyToken      = "flysim-integration-token"
+	appPrefix     = "jetway"
+	dnsZone       = "ext.jetway.test"
+	dnsTTL        = 60
+	basePath      = "/flyio"
+	defaultPlan   = "standard"
+	largePlan     = "large"
+	standardImage = "registry.example.com/logjam:1.0"
+	largeImage    = "registry.example.com/logjam-large:1.0"
+	// connTemplate is the default plan's connection URL.
+	connTemplate = "postgres://{{.Username}}:{{.Password}}@{{.Host}}:{{.Port}}/db"
+)
+
+// Set up once by TestMain, read by every test.
+var (
+	// k8s talks to the API server directly (no cache), as kubectl would.
+	k8s client.Client
+	// sim is the Fly stand-in the controllers talk to.
+	sim *flysim.Server
+	// gatewayURL is the gateway's origin, e.g. http://127.0.0.1:34567.
+	gatewayURL string
+	// secret is the shared provisioning secret Fly signs with.
+	secret = []byte("integration-shared-secret")
+	// fly plays Fly.io: it signs every call with the shared secret.
+	flyAPI *flycaller.Client
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runSuite(m))
+}
+
+// runSuite starts envtest, flysim and Jetway, runs the tests and tears
+// everything down, in that order, whatever happens.
+func runSuite(m *testing.M) (code int) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Fprintln(os.Stderr, "FAIL: KUBEBUILDER_ASSETS is not set, so there is no kube-apiserver/etcd to test against.\n"+
+			"Run the integration tests with `make test` (it builds the binaries and exports KUBEBUILDER_ASSETS),\n"+
+			"or export KUBEBUILDER_ASSETS=<dir with kube-apiserver and etcd> yourself.")
+		return 1
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(os.Stderr, "FAIL: integration setup: "+format+"\n", args...)
+		return 1
+	}
+
+	logOut := io.Discard
+	if testing.Verbose() {
+		logOut = os.Stderr
+	}
+	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logOut))
+	ctrl.SetLogger(logger)
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{"../../config/crd/bases", "../../config/crd/external"},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return fail("start envtest: %v", err)
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
+			code = 1
+		}
+	}()
+
+	k8s, err = client.New(cfg, client.Options{Scheme: manager.NewScheme()})
+	if err != nil {
+		return fail("kubernetes client: %v", err)
+	}
+
+	sim = flysim.New(flysim.Options{Token: flyToken, OrgSlug: orgSlug, BootTime: 200 * time.Millisecond})
+	simServer := httptest.NewServer(sim)
+	defer sim.Close()
+	defer simServer.Close()
+
+	addr, err := freeAddr()
+	if err != nil {
+		return fail("find a free port: %v", err)
+	}
+	gatewayURL = "http://" + addr
+	flyAPI = &flycaller.Client{BaseURL: gatewayURL + basePath, Secret: secret}
+
+	stateDir, err := os.MkdirTemp("", "jetway-integration-")
+	if err != nil {
+		return fail("state dir: %v", err)
+	}
+	defer os.RemoveAll(stateDir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- manager.Run(ctx, managerOptions(cfg, addr, stateDir, simServer.URL, logger)) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-runErr:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				fmt.Fprintf(os.Stderr, "manager.Run returned: %v\n", err)
+				code = 1
+			}
+		case <-time.After(60 * time.Second):
+			fmt.Fprintln(os.Stderr, "manager.Run did not return within 60s of cancel")
+			code = 1
+		}
+	}()
+
+	if err := waitForGateway(runErr); err != nil {
+		return fail("%v", err)
+	}
+	if err := createPlans(context.Background()); err != nil {
+		return fail("create plans: %v", err)
+	}
+	return m.Run()
+}
+
+func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr.Logger) manager.Options {
+	return manager.Options{
+		RestConfig: cfg,
+		Gateway: gateway.Config{
+			Addr:        addr,
+			ExternalURL: "http://" + addr,
+			BasePath:    basePath,
+		},
+		SharedSecrets: [][]byte{secret},
+		StateDir:      stateDir,
+		Fly:           fly.Options{BaseURL: flyURL, Token: flyToken, OrgSlug: orgSlug},
+		Controllers: controllers.Settings{
+			AppNamePrefix:           appPrefix,
+			DNSZone:                 dnsZone,
+			DNSTTL:                  dnsTTL,
+			Resync:                  2 * time.Second,
+			PollInterval:            300 * time.Millisecond,
+			MaxConcurrentReconciles: 4,
+		},
+		Log: logger,
+	}
+}
+
+// freeAddr finds a loopback port nobody listens on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitForGateway waits until the gateway answers HTTP (an unsigned call
+// gets a 401), which also means the manager's caches have synced: the
+// manager starts its other runnables only after that.
+func waitForGateway(runErr <-chan error) error {
+	var failure string
+	g := gomega.NewGomega(func(message string, _ ...int) { failure = message })
+	hc := &http.Client{Timeout: 2 * time.Second}
+	ok := g.Eventually(func() error {
+		select {
+		case err := <-runErr:
+			return gomega.StopTrying(fmt.Sprintf("manager.Run returned before the gateway answered: %v", err))
+		default:
+		}
+		resp, err := hc.Get(gatewayURL + basePath + "/extensions/ping")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			return fmt.Errorf("gateway answered %d to an unsigned call, want 401", resp.StatusCode)
+		}
+		return nil
+	}).WithTimeout(90 * time.Second).WithPolling(200 * time.Millisecond).Should(gomega.Succeed())
+	if !ok {
+		return fmt.Errorf("gateway at %s never came up: %s", gatewayURL, failure)
+	}
+	return nil
+}
+
+// createPlans writes the default plan and the "large" plan the update
+// tests switch to. They differ in image and size.
+func createPlans(ctx context.Context) error {
+	service := []jetwayv1.ServiceSpec{{Protocol: "tcp", InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432}}}}
+	plans := []*jetwayv1.ExtensionPlan{
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: defaultPlan},
+			Spec: jetwayv1.ExtensionPlanSpec{
+				Default:     true,
+				DisplayName: "Standard",
+				Image:       standardImage,
+				Services:    service,
+				Connection: jetwayv1.ConnectionSpec{
+					Config: map[string]string{"LOGJAM_URL": connTemplate},
+					Port:   5432,
+				},
+			},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: largePlan},
+			Spec: jetwayv1.ExtensionPlanSpec{
+				DisplayName: "Large",
+				Image:       largeImage,
+				Guest:       jetwayv1.GuestSpec{CPUKind: "shared", CPUs: 2, MemoryMB: 1024},
+				Services:    service,
+				Connection: jetwayv1.ConnectionSpec{
+					Config: map[string]string{"LOGJAM_URL": connTemplate},
+					Port:   5432,
+				},
+			},
+		},
+	}
+	for _, p := range plans {
+		if err := k8s.Create(ctx, p); err != nil {
+			return fmt.Errorf("plan %s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
