@@ -66,7 +66,7 @@ type ExtensionReconciler struct {
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
-// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;create;update
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=create
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
 
 // TestMachineDestroyedOutOfBand: a machine destroyed behind Jetway's back
@@ -38,13 +40,16 @@ func TestMachineDestroyedOutOfBand(t *testing.T) {
 		}
 	}
 
+	// Ready again, for the machines that now exist.
 	g.Eventually(func(g gomega.Gomega) {
-		ext := waitReady(t, id)
+		ext, err := findExtension(ctxFor(t), id)
+		g.Expect(err).NotTo(gomega.HaveOccurred())
+		g.Expect(ext).NotTo(gomega.BeNil())
+		g.Expect(meta.IsStatusConditionTrue(ext.Status.Conditions, jetwayv1.ConditionReady)).To(gomega.BeTrue())
 		g.Expect(ext.Status.Machines).To(gomega.ConsistOf(
 			gomega.HaveField("ID", before["primary/sin"]),
 			gomega.HaveField("ID", replacement),
 		))
 	}).Should(gomega.Succeed())
-	ext := waitReady(t, id)
-	checkKstatus(t, client.ObjectKeyFromObject(ext))
+	waitReady(t, id)
 }
