@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/util/retry"
 
@@ -114,8 +115,15 @@ func sameMutable(a, b *jetwayv1.Extension) bool {
 		jsonEqual(a.Spec.Options, b.Spec.Options)
 }
 
-func jsonEqual(a, b interface{ MarshalJSON() ([]byte, error) }) bool {
-	ab, _ := a.MarshalJSON()
-	bb, _ := b.MarshalJSON()
-	return bytes.Equal(ab, bb)
+// jsonEqual compares two optional JSON values, an absent one as null.
+// (JSON.MarshalJSON has a value receiver: calling it on nil panics.)
+func jsonEqual(a, b *apiextensionsv1.JSON) bool {
+	return bytes.Equal(jsonOrNull(a), jsonOrNull(b))
+}
+
+func jsonOrNull(j *apiextensionsv1.JSON) []byte {
+	if j == nil || len(j.Raw) == 0 {
+		return []byte("null")
+	}
+	return j.Raw
 }
