@@ -13,7 +13,7 @@ import (
 func planWith(config map[string]string) *jetwayv1.ExtensionPlan {
 	return &jetwayv1.ExtensionPlan{
 		ObjectMeta: metav1.ObjectMeta{Name: "basic"},
-		Spec: jetwayv1.ExtensionPlanSpec{Image: "img", Connection: jetwayv1.ConnectionSpec{Port: 5432, Config: config}},
+		Spec:       jetwayv1.ExtensionPlanSpec{Image: "img", Connection: jetwayv1.ConnectionSpec{Port: 5432, Config: config}},
 	}
 }
 
