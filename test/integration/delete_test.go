@@ -62,11 +62,9 @@ func TestDeleteThroughGateway(t *testing.T) {
 
 	// Fly's view: gone, and deleting it again is still fine.
 	resp, err = flyAPI.Get(ctx, id)
-	g.Expect(err).NotTo(gomega.HaveOccurred())
-	g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusNotFound), "body: %s", resp.Body)
+	expectError(t, resp, err, http.StatusNotFound, "deleted")
 	resp, err = flyAPI.Update(ctx, id, map[string]any{"read_regions": []string{"ams"}})
-	g.Expect(err).NotTo(gomega.HaveOccurred())
-	g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusNotFound), "body: %s", resp.Body)
+	expectError(t, resp, err, http.StatusNotFound, "deleted")
 	resp, err = flyAPI.Delete(ctx, id)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusOK), "body: %s", resp.Body)

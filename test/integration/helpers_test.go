@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -337,6 +336,3 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
-
-// describe is a short rendering for failure messages.
-func describe(v any) string { return fmt.Sprintf("%+v", v) }
