@@ -101,6 +101,33 @@ func (s *Server) launchLocked(m *machine) {
 	})
 }
 
+// transition is a user-requested power change: the machine passes through
+// a transient state and, after a while, settles in the final one.
+type transition struct {
+	event     string // event type recorded when the request is accepted
+	via       string // transient state
+	doneEvent string // event type recorded when it settles
+	to        string // final state
+}
+
+var (
+	startTransition   = transition{event: "start", via: stateStarting, doneEvent: "start", to: stateStarted}
+	stopTransition    = transition{event: "stop", via: stateStopping, doneEvent: "exit", to: stateStopped}
+	suspendTransition = transition{event: "suspend", via: stateSuspending, doneEvent: "suspend", to: stateSuspended}
+	restartTransition = transition{event: "restart", via: stateRestarting, doneEvent: "start", to: stateStarted}
+)
+
+// transitionLocked moves m through t, settling after d.
+func (s *Server) transitionLocked(m *machine, t transition, d time.Duration) {
+	gen := s.beginLocked(m)
+	s.addEventLocked(m, t.event, t.via, "user")
+	s.setStateLocked(m, t.via)
+	s.stepLocked(m, gen, d, func() {
+		s.addEventLocked(m, t.doneEvent, t.to, "flyd")
+		s.setStateLocked(m, t.to)
+	})
+}
+
 // startLocked boots a resting machine. Resuming a suspended machine is
 // faster than a cold start, as on Fly.
 func (s *Server) startLocked(m *machine) {
@@ -108,44 +135,14 @@ func (s *Server) startLocked(m *machine) {
 	if m.m.State == stateSuspended {
 		d = s.shortTime()
 	}
-	gen := s.beginLocked(m)
-	s.addEventLocked(m, "start", stateStarting, "user")
-	s.setStateLocked(m, stateStarting)
-	s.stepLocked(m, gen, d, func() {
-		s.addEventLocked(m, "start", stateStarted, "flyd")
-		s.setStateLocked(m, stateStarted)
-	})
+	s.transitionLocked(m, startTransition, d)
 }
 
-func (s *Server) stopLocked(m *machine) {
-	gen := s.beginLocked(m)
-	s.addEventLocked(m, "stop", stateStopping, "user")
-	s.setStateLocked(m, stateStopping)
-	s.stepLocked(m, gen, s.shortTime(), func() {
-		s.addEventLocked(m, "exit", stateStopped, "flyd")
-		s.setStateLocked(m, stateStopped)
-	})
-}
+func (s *Server) stopLocked(m *machine) { s.transitionLocked(m, stopTransition, s.shortTime()) }
 
-func (s *Server) suspendLocked(m *machine) {
-	gen := s.beginLocked(m)
-	s.addEventLocked(m, "suspend", stateSuspending, "user")
-	s.setStateLocked(m, stateSuspending)
-	s.stepLocked(m, gen, s.shortTime(), func() {
-		s.addEventLocked(m, "suspend", stateSuspended, "flyd")
-		s.setStateLocked(m, stateSuspended)
-	})
-}
+func (s *Server) suspendLocked(m *machine) { s.transitionLocked(m, suspendTransition, s.shortTime()) }
 
-func (s *Server) restartLocked(m *machine) {
-	gen := s.beginLocked(m)
-	s.addEventLocked(m, "restart", stateRestarting, "user")
-	s.setStateLocked(m, stateRestarting)
-	s.stepLocked(m, gen, s.bootTime(), func() {
-		s.addEventLocked(m, "start", stateStarted, "flyd")
-		s.setStateLocked(m, stateStarted)
-	})
-}
+func (s *Server) restartLocked(m *machine) { s.transitionLocked(m, restartTransition, s.bootTime()) }
 
 // updateLocked moves a machine onto its new version (already recorded by
 // the caller). A running machine is replaced: it leaves "started" at once

@@ -1,7 +1,6 @@
 package flysim
 
 import (
-	"errors"
 	"net/http"
 	"time"
 )
@@ -30,16 +29,9 @@ func (s *Server) setMetadata(r *http.Request) reply {
 	if key == "" {
 		return errReply(http.StatusBadRequest, "invalid_argument: metadata key is required")
 	}
-	// A pointer so that a body without "value" is refused rather than
-	// setting the key to "".
-	var in struct {
-		Value *string `json:"value"`
-	}
-	if err := decodeBody(r, &in, true); err != nil {
-		return badBody(err)
-	}
-	if in.Value == nil {
-		return badBody(errors.New(`body must be {"value": "<string>"}`))
+	value, bad := decodeValue(r)
+	if bad != nil {
+		return *bad
 	}
 
 	s.mu.Lock()
@@ -51,7 +43,7 @@ func (s *Server) setMetadata(r *http.Request) reply {
 	if m.m.Config.Metadata == nil {
 		m.m.Config.Metadata = map[string]string{}
 	}
-	m.m.Config.Metadata[key] = *in.Value
+	m.m.Config.Metadata[key] = value
 	m.m.UpdatedAt = s.now().Format(time.RFC3339)
 	return emptyReply(http.StatusNoContent)
 }

@@ -96,3 +96,20 @@ func parseBoolParam(r *http.Request, name string) (bool, error) {
 	}
 	return b, nil
 }
+
+// decodeValue reads a {"value": "<string>"} body, as metadata and secret
+// writes take. A body without "value" is refused rather than taken as "".
+func decodeValue(r *http.Request) (string, *reply) {
+	var in struct {
+		Value *string `json:"value"`
+	}
+	if err := decodeBody(r, &in, true); err != nil {
+		rp := badBody(err)
+		return "", &rp
+	}
+	if in.Value == nil {
+		rp := badBody(errors.New(`body must be {"value": "<string>"}`))
+		return "", &rp
+	}
+	return *in.Value, nil
+}

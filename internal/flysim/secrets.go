@@ -154,14 +154,9 @@ func (s *Server) setSecret(r *http.Request) reply {
 	if err := validSecretName(name); err != nil {
 		return badBody(err)
 	}
-	var in struct {
-		Value *string `json:"value"`
-	}
-	if err := decodeBody(r, &in, true); err != nil {
-		return badBody(err)
-	}
-	if in.Value == nil {
-		return badBody(errors.New(`body must be {"value": "<string>"}`))
+	value, bad := decodeValue(r)
+	if bad != nil {
+		return *bad
 	}
 
 	s.mu.Lock()
@@ -170,7 +165,7 @@ func (s *Server) setSecret(r *http.Request) reply {
 	if a == nil {
 		return rp
 	}
-	s.putSecretLocked(a, name, *in.Value, s.now())
+	s.putSecretLocked(a, name, value, s.now())
 	a.secretsVersion++
 	return jsonReply(http.StatusOK, fly.SetAppSecretResp{AppSecret: secretView(name, a.secrets[name], false), Version: a.secretsVersion})
 }
