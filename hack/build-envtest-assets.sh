@@ -19,11 +19,19 @@ build() { # name module-dir package
     echo "envtest assets: $name already built ($assets/$name)"
     return
   fi
-  echo "envtest assets: building $name from $pkg (first time only; kube-apiserver takes ~6 min on 2 cores)..."
+  echo "envtest assets: building $name from $pkg (first time only; kube-apiserver takes about 10 minutes on 2 cores)..."
   local start=$SECONDS
+  # go build is silent for minutes; say it is still going.
+  ( while sleep 30 >/dev/null 2>&1; do echo "envtest assets: still building $name ($((SECONDS - start))s)"; done ) &
+  local ticker=$!
   # Build to a temporary name and rename, so an interrupted build never leaves
   # a half-written binary that the check above would take as done.
-  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$assets/.$name.tmp" "$pkg")
+  if ! (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$assets/.$name.tmp" "$pkg"); then
+    kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
+    echo "envtest assets: building $name failed" >&2
+    return 1
+  fi
+  kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
   mv "$assets/.$name.tmp" "$assets/$name"
   echo "envtest assets: built $name in $((SECONDS - start))s"
 }
