@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/fly"
@@ -34,6 +35,11 @@ func asTerminal(err error) (*terminal, bool) {
 		return newTerminal(jetwayv1.ReasonFlyUnauthorized,
 			"Fly rejected Jetway's API token; the provider's operators must fix the token or its organization"), true
 	}
+	if errors.Is(err, fly.ErrInvalid) {
+		// Fly refused the request itself (an image it cannot pull, a
+		// region it does not know): sending it again cannot help.
+		return newTerminal(jetwayv1.ReasonFlyRejected, "Fly rejected the request: %s", flyMessage(err)), true
+	}
 	return nil, false
 }
 
@@ -47,4 +53,22 @@ func reasonFor(err error) string {
 	default:
 		return jetwayv1.ReasonFlyUnavailable
 	}
+}
+
+// flyMessage is Fly's own words for a failure, without our wrapping.
+func flyMessage(err error) string {
+	var ae *fly.APIError
+	if errors.As(err, &ae) && ae.Message != "" {
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// rateLimited reports whether Fly answered 429, and how long to wait: as
+// long as Fly asked, or a second when it did not say.
+func rateLimited(err error) (time.Duration, bool) {
+	if !errors.Is(err, fly.ErrRateLimited) {
+		return 0, false
+	}
+	return max(fly.RetryAfter(err), time.Second), true
 }

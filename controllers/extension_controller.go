@@ -92,7 +92,7 @@ func (r *ExtensionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	before := ext.DeepCopy()
 	initConditions(ext)
 	defer func() {
-		retErr = r.finishPass(ctx, before, ext, result, retErr)
+		result, retErr = r.finishPass(ctx, before, ext, result, retErr)
 	}()
 	return r.reconcileNormal(ctx, ext)
 }
@@ -148,30 +148,38 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // finishPass derives the summary conditions and writes status once, if it
-// changed. Terminal errors become Stalled and stop retries; transient ones
-// go back to the workqueue for backoff, with the condition saying why.
-func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwayv1.Extension, result ctrl.Result, err error) error {
+// changed. Terminal errors become Stalled and stop retries; a 429 waits as
+// long as Fly asked; other errors go back to the workqueue for exponential
+// backoff, with the condition saying why. A failing Fly therefore causes no
+// status-write storm: a retry that fails the same way changes nothing.
+func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwayv1.Extension, result ctrl.Result, err error) (ctrl.Result, error) {
 	stalled, isTerminal := asTerminal(err)
-	switch {
-	case err == nil, isTerminal:
+	if err == nil || isTerminal {
 		// The pass acted on this generation to the end (or as far as it
 		// ever can): kstatus may now judge it.
 		ext.Status.ObservedGeneration = ext.Generation
 	}
-	if err != nil && !isTerminal && !errors.Is(err, context.Canceled) {
-		log.FromContext(ctx).Info("Reconcile will be retried", "error", err.Error())
-	}
 	summarize(ext, stalled)
 	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
 		if perr := r.Status().Patch(ctx, ext, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
-			return errors.Join(err, fmt.Errorf("patch status: %w", perr))
+			return ctrl.Result{}, errors.Join(err, fmt.Errorf("patch status: %w", perr))
 		}
 	}
-	if isTerminal {
+	switch wait, limited := rateLimited(err); {
+	case err == nil:
+		return result, nil
+	case isTerminal:
 		r.Recorder.Eventf(ext, nil, "Warning", stalled.reason, "Reconcile", "%s", stalled.message)
-		return reconcile.TerminalError(err)
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case limited:
+		log.FromContext(ctx).Info("Fly rate-limited the pass; waiting as asked", "wait", wait.String())
+		return ctrl.Result{RequeueAfter: wait}, nil
+	default:
+		if !errors.Is(err, context.Canceled) {
+			log.FromContext(ctx).Info("Reconcile will be retried", "error", err.Error())
+		}
+		return ctrl.Result{}, err
 	}
-	return err
 }
 
 // SetupWithManager registers the controller. Status writes do not change

@@ -87,8 +87,33 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 		logger.Info("Updated machine", "machine", m.ID, "region", m.Region)
 		r.Recorder.Eventf(ext, nil, "Normal", "MachineUpdated", "UpdateMachine", "Updated machine %s in %s to the desired config", m.ID, m.Region)
 	}
+	if err := r.restartStopped(ctx, ext, plan.keep, autostops(deps.plan)); err != nil {
+		return 0, err
+	}
 	r.recordMachines(ext, plan.keep, created)
 	return r.judgeMachines(ext, deps.plan, desired), nil
+}
+
+// restartStopped starts kept machines that crashed into "failed", and ones
+// that were stopped behind Jetway's back when the plan does not let Fly's
+// proxy stop them (then a stopped machine is down, not asleep).
+func (r *ExtensionReconciler) restartStopped(ctx context.Context, ext *jetwayv1.Extension, keep map[jetwayv1.MachineKey]*fly.Machine, sleepy bool) error {
+	for k, m := range keep {
+		down := m.State == "failed" ||
+			(!sleepy && (m.State == flygo.MachineStateStopped || m.State == flygo.MachineStateSuspended))
+		if !down {
+			continue
+		}
+		if err := r.Fly.StartMachine(ctx, ext.Status.AppName, m.ID); err != nil {
+			markFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Starting %s machine %s in %s failed: %s", k.Role, m.ID, k.Region, flyMessage(err))
+			return fmt.Errorf("start machine %s: %w", m.ID, err)
+		}
+		log.FromContext(ctx).Info("Started machine that was down", "machine", m.ID, "region", k.Region, "state", m.State)
+		r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonMachineRestarted, "StartMachine",
+			"Machine %s in %s was %s; started it", m.ID, k.Region, m.State)
+		m.State = "starting"
+	}
+	return nil
 }
 
 // recordMachines writes the kept and created machines to status, in a

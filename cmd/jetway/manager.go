@@ -34,6 +34,9 @@ type managerFlags struct {
 	metricsAddr    string
 	probeAddr      string
 	developmentLog bool
+	sweepInterval  time.Duration
+	sweepGrace     time.Duration
+	sweepDryRun    bool
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -53,6 +56,9 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.probeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
 	fs.BoolVar(&f.developmentLog, "dev-log", false, "Human-readable logs instead of JSON")
+	fs.DurationVar(&f.sweepInterval, "sweep-interval", 10*time.Minute, "How often to look for orphaned Fly apps and machines (0 disables the sweeper)")
+	fs.DurationVar(&f.sweepGrace, "sweep-grace", 10*time.Minute, "How long something must stay orphaned before the sweeper removes it")
+	fs.BoolVar(&f.sweepDryRun, "sweep-dry-run", false, "Report orphans (log and metric) without removing them")
 }
 
 func (f *managerFlags) options(secrets [][]byte) manager.Options {
@@ -71,7 +77,12 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			DefaultRegion: f.defaultRegion,
 		},
 		SharedSecrets: secrets,
-		StateDir:      f.stateDir,
+		Sweeper: controllers.SweeperSettings{
+			Interval:    f.sweepInterval,
+			GracePeriod: f.sweepGrace,
+			DryRun:      f.sweepDryRun,
+		},
+		StateDir: f.stateDir,
 		Controllers: controllers.Settings{
 			AppNamePrefix:           f.appNamePrefix,
 			DNSZone:                 f.dnsZone,

@@ -35,6 +35,8 @@ type Client interface {
 	CreateApp(ctx context.Context, name, network string) (*App, error)
 	GetApp(ctx context.Context, name string) (*App, error)
 	DeleteApp(ctx context.Context, name string) error
+	// ListApps lists the apps of the provider's organization.
+	ListApps(ctx context.Context) ([]App, error)
 
 	// ListMachines lists the app's live machines whose metadata carries
 	// every key=value of match.
@@ -43,6 +45,8 @@ type Client interface {
 	// UpdateMachine changes a machine's config under a lease it takes and
 	// releases itself.
 	UpdateMachine(ctx context.Context, app string, in fly.LaunchMachineInput) (*Machine, error)
+	// StartMachine starts a stopped, suspended or failed machine.
+	StartMachine(ctx context.Context, app, id string) error
 	// DestroyMachine force-destroys a machine; a machine already gone is
 	// not an error.
 	DestroyMachine(ctx context.Context, app, id string) error

@@ -19,11 +19,13 @@ const (
 	actionCreateApp     = "app_create"
 	actionGetApp        = "app_get"
 	actionDeleteApp     = "app_delete"
+	actionListApps      = "app_list"
 	actionListMachines  = "machine_list"
 	actionGetMachine    = "machine_get"
 	actionCreateMachine = "machine_create"
 	actionUpdateMachine = "machine_update"
 	actionDestroy       = "machine_destroy"
+	actionStart         = "machine_start"
 	actionLease         = "machine_lease"
 	actionListIPs       = "ip_list"
 	actionAssignIP      = "ip_assign"
@@ -123,6 +125,15 @@ func (c *flapsClient) GetApp(ctx context.Context, name string) (*App, error) {
 		return err
 	})
 	return app, err
+}
+
+func (c *flapsClient) ListApps(ctx context.Context) ([]App, error) {
+	var apps []App
+	err := c.call(ctx, actionListApps, c.org, func(ctx context.Context) (err error) {
+		apps, err = c.flaps.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: c.org})
+		return err
+	})
+	return apps, err
 }
 
 func (c *flapsClient) DeleteApp(ctx context.Context, name string) error {
@@ -228,6 +239,13 @@ func (c *flapsClient) acquireLease(ctx context.Context, app, id string) (string,
 func (c *flapsClient) releaseLease(ctx context.Context, app, id, nonce string) {
 	_ = c.call(context.WithoutCancel(ctx), actionLease, id, func(ctx context.Context) error {
 		return c.flaps.ReleaseLease(ctx, app, id, nonce)
+	})
+}
+
+func (c *flapsClient) StartMachine(ctx context.Context, app, id string) error {
+	return c.call(ctx, actionStart, id, func(ctx context.Context) error {
+		_, err := c.flaps.Start(ctx, app, id, "")
+		return err
 	})
 }
 

@@ -59,6 +59,8 @@ type Options struct {
 
 	// Controllers are the Extension controller's settings.
 	Controllers controllers.Settings
+	// Sweeper configures the orphan sweeper; a zero Interval disables it.
+	Sweeper controllers.SweeperSettings
 
 	Log logr.Logger
 }
@@ -132,6 +134,16 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err := (&controllers.OrganizationReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
+	}
+
+	if opts.Sweeper.Interval > 0 {
+		sweeper := opts.Sweeper
+		sweeper.AppNamePrefix = opts.Controllers.AppNamePrefix
+		if err := mgr.Add(&controllers.OrphanSweeper{
+			Client: mgr.GetClient(), Fly: flyClient, Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
+		}); err != nil {
+			return fmt.Errorf("add orphan sweeper: %w", err)
+		}
 	}
 
 	if !opts.DisableGateway {
