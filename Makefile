@@ -73,9 +73,22 @@ run: envtest build ## Run the whole system locally (control plane, Fly stand-in,
 
 ##@ Test
 
+# Fuzz targets, as package:target; `make test` gives each FUZZ_TIME.
+FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON internal/gateway:FuzzDecodeProvisionRequest
+FUZZ_TIME ?= 10s
+
 .PHONY: test
-test: envtest verify-generated vet build ## Run unit, envtest integration and e2e tests.
+test: envtest verify-generated vet build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
 	JETWAY_BIN=$(JETWAY) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
+
+.PHONY: fuzz
+fuzz: ## Fuzz each target for FUZZ_TIME (committed seeds live in testdata/fuzz).
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZ_TIME)"; \
+		go test ./$$pkg -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) || exit 1; \
+	done
 
 $(CONTROLLER_GEN): hack/tools/go.mod
 	@mkdir -p $(LOCALBIN)

@@ -37,6 +37,7 @@ type managerFlags struct {
 	sweepInterval  time.Duration
 	sweepGrace     time.Duration
 	sweepDryRun    bool
+	maxInFlight    int
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -45,6 +46,7 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.externalURL, "external-url", "", "Origin Fly uses to reach the gateway, e.g. https://provider.example.com (default http://<gateway-addr>)")
 	fs.StringVar(&f.basePath, "base-path", "/flyio", "Path prefix of the Fly-facing API")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 64<<10, "Largest request body the gateway accepts")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 256, "Gateway requests worked on at once; more wait a second, then get 503 with Retry-After")
 	fs.StringVar(&f.defaultRegion, "default-region", "iad", "Primary region when Fly sends none")
 	fs.StringVar(&f.appNamePrefix, "app-name-prefix", "jetway", "Prefix of every Fly app name (never change it once extensions exist)")
 	fs.StringVar(&f.dnsZone, "dns-zone", "ext.jetway.test", "DNS zone of extension host names")
@@ -74,6 +76,7 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			ExternalURL:   external,
 			BasePath:      f.basePath,
 			MaxBodyBytes:  f.maxBodyBytes,
+			MaxInFlight:   f.maxInFlight,
 			DefaultRegion: f.defaultRegion,
 		},
 		SharedSecrets: secrets,

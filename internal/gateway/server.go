@@ -41,6 +41,9 @@ type Config struct {
 	DefaultRegion string
 	// RequestTimeout bounds the work for one request.
 	RequestTimeout time.Duration
+	// MaxInFlight bounds requests worked on at once; more wait up to a
+	// second for a slot, then get 503.
+	MaxInFlight int
 }
 
 // Server is the gateway. It runs as a manager Runnable on every replica.
@@ -75,6 +78,9 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 20 * time.Second
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
 	s := &Server{cfg: cfg, client: c, live: live, scheme: scheme, log: log}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
@@ -99,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such endpoint.")
 	})
-	return s.recoverer(mux)
+	return limitInFlight(s.cfg.MaxInFlight, time.Second, s.recoverer(mux))
 }
 
 // recoverer turns a panic into a JSON 500 rather than a dropped connection.
