@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -182,6 +183,27 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 	}
 }
 
+// extensionsOnPlan lists the extensions a plan event concerns: those that
+// name the plan, and every one without a plan when it is a default plan.
+func (r *ExtensionReconciler) extensionsOnPlan(ctx context.Context, obj client.Object) []reconcile.Request {
+	plan, ok := obj.(*jetwayv1.ExtensionPlan)
+	if !ok {
+		return nil
+	}
+	var exts jetwayv1.ExtensionList
+	if err := r.List(ctx, &exts); err != nil {
+		log.FromContext(ctx).Error(err, "Listing extensions for a plan change failed", "plan", plan.Name)
+		return nil
+	}
+	var out []reconcile.Request
+	for _, e := range exts.Items {
+		if e.Spec.Plan == plan.Name || (e.Spec.Plan == "" && plan.Spec.Default) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&e)})
+		}
+	}
+	return out
+}
+
 // SetupWithManager registers the controller. Status writes do not change
 // generation, so our own status patches do not trigger new passes.
 func (r *ExtensionReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -192,6 +214,10 @@ func (r *ExtensionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			finalizersChanged{},
 		))).
 		Owns(&externaldns.DNSEndpoint{}).
+		// A plan change (new image, a plan created that a Stalled extension
+		// waits for) must reach the extensions on that plan.
+		Watches(&jetwayv1.ExtensionPlan{}, handler.EnqueueRequestsFromMapFunc(r.extensionsOnPlan),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles)}).
 		Named("extension").
 		Complete(r)
