@@ -20,6 +20,7 @@ func newFlysimCommand() *cobra.Command {
 		org      string
 		bootTime time.Duration
 		latency  time.Duration
+		faults   flysim.Faults
 	)
 	envNames := map[string]string{"token": "FLYSIM_TOKEN"}
 	cmd := &cobra.Command{
@@ -32,7 +33,10 @@ func newFlysimCommand() *cobra.Command {
 			if token == "" {
 				return errors.New("--token (or $FLYSIM_TOKEN) is required: clients must send it as a bearer token")
 			}
-			sim := flysim.New(flysim.Options{Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency})
+			if err := faults.Validate(); err != nil {
+				return fmt.Errorf("faults: %w", err)
+			}
+			sim := flysim.New(flysim.Options{Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults})
 			defer sim.Close()
 			srv := &http.Server{Addr: addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 			ctx := ctrl.SetupSignalHandler()
@@ -42,7 +46,15 @@ func newFlysimCommand() *cobra.Command {
 				defer cancel()
 				_ = srv.Shutdown(shutdown)
 			}()
-			fmt.Fprintf(cmd.OutOrStdout(), "flysim listening on http://%s (org %s)\n", addr, org)
+			// The seed in force is printed so a run that failed can be replayed
+			// with --seed.
+			f := sim.Faults()
+			fmt.Fprintf(cmd.OutOrStdout(),
+				"flysim listening on http://%s (org %s; boot %s; latency %s + p50 %s p95 %s; "+
+					"server errors %g, hangs %g for %s, lost responses %g, capacity errors %g, crashes %g; seed %d; "+
+					"faults at /flysim/v1/faults)\n",
+				addr, org, bootTime, latency, f.LatencyP50, f.LatencyP95,
+				f.ServerErrorRate, f.HangRate, f.HangFor, f.LostResponseRate, f.CapacityErrorRate, f.CrashRate, f.Seed)
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -54,7 +66,15 @@ func newFlysimCommand() *cobra.Command {
 	fs.StringVar(&token, "token", "", "Bearer token clients must present")
 	fs.StringVar(&org, "org", "jetway-dev", "The organization slug apps are created in")
 	fs.DurationVar(&bootTime, "boot-time", time.Second, "How long a machine takes to start")
-	fs.DurationVar(&latency, "latency", 0, "Latency added to every request")
+	fs.DurationVar(&latency, "latency", 0, "Fixed latency added to every request (on top of --latency-p50/p95)")
+	fs.DurationVar(&faults.LatencyP50, "latency-p50", 200*time.Millisecond, "Median of the random per-request latency (0 with --latency-p95 0: none)")
+	fs.DurationVar(&faults.LatencyP95, "latency-p95", 750*time.Millisecond, "95th percentile of the random per-request latency")
+	fs.Float64Var(&faults.ServerErrorRate, "server-error-rate", 0, "Probability a request gets a 500/502/503 without being acted on")
+	fs.Float64Var(&faults.HangRate, "hang-rate", 0, "Probability a request hangs until the client gives up (or 65s, then 504)")
+	fs.Float64Var(&faults.LostResponseRate, "lost-response-rate", 0, "Probability a committed create/destroy/delete/IP assign loses its response")
+	fs.Float64Var(&faults.CapacityErrorRate, "capacity-error-rate", 0, "Probability a machine create/update/start fails for capacity")
+	fs.Float64Var(&faults.CrashRate, "crash-rate", 0, "Probability a started machine later crashes into state failed")
+	fs.Int64Var(&faults.Seed, "seed", 0, "Seed for latency and faults (0: from the clock; the one used is printed)")
 	envHelp(cmd, envNames)
 	return cmd
 }

@@ -34,6 +34,9 @@ func (s *Server) startMachine(r *http.Request) reply {
 	default:
 		return errReply(http.StatusPreconditionFailed, "failed_precondition: machine still active, refusing to start")
 	}
+	if rp, full := s.capacityFaultLocked("machine_start", m.m.Region); full {
+		return rp
+	}
 	s.startLocked(m)
 	return jsonReply(http.StatusOK, fly.MachineStartResponse{PreviousState: prev})
 }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCreateApp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("taken")
 
@@ -57,6 +58,7 @@ func TestCreateApp(t *testing.T) {
 }
 
 func TestGetAndListApps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("b-app")
 	e.createApp("a-app")
@@ -84,6 +86,7 @@ func TestGetAndListApps(t *testing.T) {
 }
 
 func TestDeleteAppCascades(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("doomed")
 	e.createApp("survivor")
@@ -135,6 +138,7 @@ func TestDeleteAppCascades(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("private")
 	tests := []struct {
@@ -164,6 +168,7 @@ func TestUnauthorized(t *testing.T) {
 
 // A Bearer-prefixed token in Options must still match what fly-go sends.
 func TestTokenWithScheme(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{Token: "Bearer " + testToken})
 	c := e.client(tokens.Parse(testToken))
 	if _, err := c.CreateApp(e.ctx, flaps.CreateAppRequest{Name: "ok", Org: testOrg}); err != nil {

@@ -1,13 +1,18 @@
 package flysim
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +42,75 @@ func (t rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
+// patientTransport is the client Fly asks for: on a 429 it waits out
+// Retry-After and tries again, as Jetway's own client does. Fly's limits are
+// always on in the simulator, so tests that make calls faster than Fly
+// allows are slowed down to Fly's pace rather than exempted. Tests about
+// the limits themselves use env.impatientClient, which sees every 429.
+type patientTransport struct {
+	next   http.RoundTripper
+	waited *atomic.Int32
+}
+
+const maxPatience = 10 // 429s in a row before the caller gets one
+
+func (t patientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
+		_ = r.Body.Close()
+	}
+	for attempt := 1; ; attempt++ {
+		req := r.Clone(r.Context())
+		if body != nil {
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			req.ContentLength = int64(len(body))
+		}
+		resp, err := t.next.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests || attempt == maxPatience {
+			return resp, err
+		}
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		_ = resp.Body.Close()
+		if err != nil || secs < 1 {
+			return nil, fmt.Errorf("429 with a bad Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		t.waited.Add(1)
+		select {
+		case <-time.After(time.Duration(secs) * time.Second):
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+}
+
+// responseLog keeps the last response a client got, headers included,
+// which fly-go's errors do not carry.
+type responseLog struct {
+	mu   sync.Mutex
+	last *http.Response
+	next http.RoundTripper
+}
+
+func (l *responseLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err == nil {
+		l.mu.Lock()
+		l.last = resp
+		l.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (l *responseLog) Last() *http.Response {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
 // fakeClock is a settable clock for lease expiry and timestamps.
 type fakeClock struct {
 	mu sync.Mutex
@@ -56,11 +130,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 type env struct {
-	t   *testing.T
-	sim *Server
-	srv *httptest.Server
-	c   *flaps.Client
-	ctx context.Context
+	t      *testing.T
+	sim    *Server
+	srv    *httptest.Server
+	c      *flaps.Client
+	ctx    context.Context
+	waited atomic.Int32 // 429s the patient clients waited out
 }
 
 func newEnv(t *testing.T, opts Options) *env {
@@ -84,20 +159,41 @@ func newEnv(t *testing.T, opts Options) *env {
 	t.Cleanup(cancel)
 	e := &env{t: t, sim: sim, srv: srv, ctx: ctx}
 	e.c = e.client(tokens.Parse(opts.Token))
+	t.Cleanup(func() {
+		if n := e.waited.Load(); n > 0 {
+			t.Logf("waited out %d rate limits", n)
+		}
+	})
 	return e
 }
 
-// client builds a real fly-go client with the given tokens (nil: none).
+// client builds a real fly-go client with the given tokens (nil: none)
+// that waits out 429s.
 func (e *env) client(toks *tokens.Tokens) *flaps.Client {
+	e.t.Helper()
+	return e.newClient(toks, patientTransport{next: e.rewrite(), waited: &e.waited})
+}
+
+// impatientClient is a fly-go client that sees every 429, with a log of
+// the responses it got.
+func (e *env) impatientClient() (*flaps.Client, *responseLog) {
+	e.t.Helper()
+	log := &responseLog{next: e.rewrite()}
+	return e.newClient(tokens.Parse(testToken), log), log
+}
+
+func (e *env) rewrite() http.RoundTripper {
 	e.t.Helper()
 	target, err := url.Parse(e.srv.URL)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := flaps.NewWithOptions(e.ctx, flaps.NewClientOpts{
-		Tokens:    toks,
-		Transport: rewriteTransport{target: target, next: http.DefaultTransport},
-	})
+	return rewriteTransport{target: target, next: http.DefaultTransport}
+}
+
+func (e *env) newClient(toks *tokens.Tokens, transport http.RoundTripper) *flaps.Client {
+	e.t.Helper()
+	c, err := flaps.NewWithOptions(e.ctx, flaps.NewClientOpts{Tokens: toks, Transport: transport})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestIPAssignments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 
@@ -65,6 +66,7 @@ func TestIPAssignments(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	str := func(s string) *string { return &s }

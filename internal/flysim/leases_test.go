@@ -10,6 +10,7 @@ import (
 )
 
 func TestLeaseBlocksMutations(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	e := newEnv(t, Options{Now: clock.Now})
 	e.createApp("app")
@@ -97,6 +98,7 @@ func TestLeaseBlocksMutations(t *testing.T) {
 }
 
 func TestLeaseExpiresAndLaunchLease(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	e := newEnv(t, Options{Now: clock.Now})
 	e.createApp("app")

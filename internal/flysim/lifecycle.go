@@ -95,10 +95,15 @@ func (s *Server) launchLocked(m *machine) {
 		m.launching = false
 		s.setStateLocked(m, stateStarting)
 	})
-	s.stepLocked(m, gen, s.bootTime(), func() {
-		s.addEventLocked(m, "start", stateStarted, "flyd")
-		s.setStateLocked(m, stateStarted)
-	})
+	s.stepLocked(m, gen, s.bootTime(), func() { s.startedLocked(m, gen) })
+}
+
+// startedLocked settles m in started. Every boot ends here, which makes it
+// the place where a crash may be set up.
+func (s *Server) startedLocked(m *machine, gen uint64) {
+	s.addEventLocked(m, "start", stateStarted, "flyd")
+	s.setStateLocked(m, stateStarted)
+	s.maybeCrashLocked(m, gen)
 }
 
 // transition is a user-requested power change: the machine passes through
@@ -123,6 +128,10 @@ func (s *Server) transitionLocked(m *machine, t transition, d time.Duration) {
 	s.addEventLocked(m, t.event, t.via, "user")
 	s.setStateLocked(m, t.via)
 	s.stepLocked(m, gen, d, func() {
+		if t.to == stateStarted {
+			s.startedLocked(m, gen)
+			return
+		}
 		s.addEventLocked(m, t.doneEvent, t.to, "flyd")
 		s.setStateLocked(m, t.to)
 	})
@@ -176,10 +185,7 @@ func (s *Server) updateLocked(m *machine, skipLaunch bool) {
 		s.stepLocked(m, gen, s.shortTime(), func() {
 			s.setStateLocked(m, stateStarting)
 		})
-		s.stepLocked(m, gen, s.bootTime(), func() {
-			s.addEventLocked(m, "start", stateStarted, "flyd")
-			s.setStateLocked(m, stateStarted)
-		})
+		s.stepLocked(m, gen, s.bootTime(), func() { s.startedLocked(m, gen) })
 	}
 }
 

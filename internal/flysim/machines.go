@@ -77,6 +77,9 @@ func (s *Server) createMachine(r *http.Request) reply {
 	if rp, ok := checkSecretsVersion(a, in.MinSecretsVersion); !ok {
 		return rp
 	}
+	if rp, full := s.capacityFaultLocked("machine_create", in.Region); full {
+		return rp
+	}
 	name := in.Name
 	if name == "" {
 		name = s.machineNameLocked()
@@ -235,6 +238,9 @@ func (s *Server) updateMachine(r *http.Request) reply {
 		return errReply(http.StatusPreconditionFailed, fmt.Sprintf("failed_precondition: unable to update machine while it is %s; wait for it to settle", st))
 	}
 	if rp, ok := checkSecretsVersion(m.app, in.MinSecretsVersion); !ok {
+		return rp
+	}
+	if rp, full := s.capacityFaultLocked("machine_update", m.m.Region); full {
 		return rp
 	}
 	ver := s.ulidLocked()

@@ -14,6 +14,7 @@ import (
 var machineIDRE = regexp.MustCompile(`^[0-9a-f]{14}$`)
 
 func TestLaunchThenWaitStarted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	m := e.launch("app", fly.LaunchMachineInput{
@@ -59,6 +60,7 @@ func TestLaunchThenWaitStarted(t *testing.T) {
 }
 
 func TestLaunchValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	img := func() *fly.MachineConfig { return &fly.MachineConfig{Image: "nginx"} }
@@ -97,6 +99,7 @@ func TestLaunchValidation(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestListFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	a := e.launch("app", launchInput("ams", map[string]string{"jetway_extension": "abc", "role": "primary"}))
@@ -143,6 +146,7 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	m := e.started("app")
@@ -191,6 +195,7 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestStopStartSuspend(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	m := e.started("app")
@@ -239,6 +244,7 @@ func TestStopStartSuspend(t *testing.T) {
 
 // A machine created with skip_launch stays created until started.
 func TestSkipLaunch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	in := launchInput("ams", nil)
@@ -255,6 +261,7 @@ func TestSkipLaunch(t *testing.T) {
 }
 
 func TestDestroy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	running := e.started("app")
@@ -311,6 +318,7 @@ func TestDestroy(t *testing.T) {
 }
 
 func TestDestroyOutOfBand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	m := e.started("app")
@@ -328,6 +336,7 @@ func TestDestroyOutOfBand(t *testing.T) {
 }
 
 func TestWait(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{BootTime: 10 * time.Second})
 	e.createApp("app")
 	m := e.launch("app", launchInput("ams", nil))
@@ -379,6 +388,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestMetadataCordonEvents(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.createApp("app")
 	m := e.started("app")
@@ -423,6 +433,7 @@ func TestMetadataCordonEvents(t *testing.T) {
 
 // Calls that need a settled machine are refused while a transition runs.
 func TestBusyMachineRefusesChanges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{BootTime: 10 * time.Second})
 	e.createApp("app")
 	m := e.launch("app", launchInput("ams", nil))

@@ -42,6 +42,9 @@ func emptyReply(code int) reply { return reply{code: code} }
 func okReply() reply { return jsonReply(http.StatusOK, map[string]bool{"ok": true}) }
 
 func writeReply(w http.ResponseWriter, rp reply) {
+	for k, vs := range rp.header {
+		w.Header()[k] = vs
+	}
 	if rp.body != nil {
 		w.Header().Set("Content-Length", strconv.Itoa(len(rp.body)))
 	}
@@ -50,6 +53,24 @@ func writeReply(w http.ResponseWriter, rp reply) {
 		_, _ = w.Write(rp.body)
 	}
 }
+
+// bufferBody reads the request body into memory up front. net/http only
+// notices a client hanging up once the body has been read to the end; until
+// then r.Context() never ends, and a request held by latency or a hang
+// would keep its goroutine after the client left.
+func bufferBody(r *http.Request) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	_ = r.Body.Close()
+	if err != nil {
+		r.Body = io.NopCloser(errReader{err})
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 var errNoBody = errors.New("request body is required")
 

@@ -22,8 +22,13 @@ type Options struct {
 	// BootTime is how long created→starting→started takes. Stops, suspends
 	// and destroys take half of it. Default 300ms (Fly's advertised boot time).
 	BootTime time.Duration
-	// Latency is added to every request before it is handled.
+	// Latency is a fixed delay added to every request before it is
+	// handled, on top of any Faults latency.
 	Latency time.Duration
+	// Faults are the faults in force from the start; SetFaults changes
+	// them later. The zero value injects none. New panics if they are
+	// invalid (see Faults.Validate).
+	Faults Faults
 	// Now is the clock used for timestamps and lease expiry. Default time.Now.
 	// State transitions still run on real timers.
 	Now func() time.Time
@@ -53,13 +58,20 @@ type Server struct {
 	usedIPs  map[string]bool
 	requests map[string]int
 	orgNet   uint16 // the org's 6PN network number, part of every fdaa: address
+
+	limits      *limiter
+	faults      faultState
+	injected    map[string]int
+	rateLimited int
+	hung        int // requests currently held by a hang fault
 }
 
 // reply is a fully rendered response. Handlers build it under s.mu so that
 // the JSON encoding never races with a timer mutating the same machine.
 type reply struct {
-	code int
-	body []byte
+	code   int
+	body   []byte
+	header http.Header // extra response headers, e.g. Retry-After
 }
 
 // New returns a Server. Call Close when done to stop its timers.
@@ -73,6 +85,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if err := opts.Faults.Validate(); err != nil {
+		panic("flysim: invalid Options.Faults: " + err.Error())
+	}
 	s := &Server{
 		opts:     opts,
 		mux:      http.NewServeMux(),
@@ -85,8 +100,12 @@ func New(opts Options) *Server {
 		usedIPs:  map[string]bool{},
 		requests: map[string]int{},
 		orgNet:   orgNetwork(opts.OrgSlug),
+		limits:   newLimiter(),
+		faults:   newFaultState(opts.Faults.withDefaults()),
+		injected: newInjectedCounts(),
 	}
 	s.routes()
+	s.controlRoutes()
 	return s
 }
 
@@ -146,16 +165,20 @@ func (s *Server) routes() {
 	})
 }
 
-// handle registers h behind the per-request plumbing: counting, latency and
-// authentication, in that order, so a rejected request still shows up in
-// Requests() the way it would show up in Fly's rate limiter.
+// handle registers h behind the per-request plumbing, in the order a
+// request meets it on Fly: counting (so a rejected request still shows up in
+// Requests()), latency, authentication, the rate limit, then the faults a
+// backend can suffer. Each request passes the rate limit once, whatever
+// happens to it after.
 func (s *Server) handle(pattern, action string, h func(*http.Request) reply) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		bufferBody(r)
 		s.mu.Lock()
 		s.requests[action]++
+		delay := s.latencyLocked()
 		s.mu.Unlock()
 
-		if !s.sleep(r.Context(), s.opts.Latency) {
+		if !s.sleep(r.Context(), delay) {
 			writeReply(w, errReply(http.StatusServiceUnavailable, "unavailable: request cancelled"))
 			return
 		}
@@ -163,7 +186,32 @@ func (s *Server) handle(pattern, action string, h func(*http.Request) reply) {
 			writeReply(w, errReply(http.StatusUnauthorized, "unauthorized"))
 			return
 		}
-		writeReply(w, h(r))
+		// Real time, not opts.Now: clients wait out a 429 in real time.
+		if wait, ok := s.limits.take(action, s.scopeOf(action, r), time.Now()); !ok {
+			s.mu.Lock()
+			s.rateLimited++
+			s.mu.Unlock()
+			writeReply(w, rateLimitedReply(wait))
+			return
+		}
+
+		s.mu.Lock()
+		f := s.drawRequestFaultsLocked(action)
+		s.mu.Unlock()
+		switch {
+		case f.hangFor > 0:
+			s.hang(w, r, f.hangFor)
+			return
+		case f.serverError != 0:
+			writeReply(w, serverErrorReply(f.serverError))
+			return
+		}
+		rp := h(r)
+		if f.loseAnswer && rp.code >= 200 && rp.code < 300 {
+			s.loseAnswer(w)
+			return
+		}
+		writeReply(w, rp)
 	})
 }
 

@@ -1,0 +1,60 @@
+package flysim
+
+import (
+	"net/http"
+	"strings"
+)
+
+// The control API lets tools outside the process (a load generator, a
+// chaos script, the flysim command's operator) change faults and read
+// counters while the simulator runs. It lives under /flysim/, a path fly-go
+// never calls, and takes the same bearer token as the Machines API. It is
+// not Fly: no latency, rate limits or faults apply, and its requests are not
+// counted in Stats.
+
+const controlPrefix = "/flysim/v1/"
+
+func (s *Server) controlRoutes() {
+	s.control("GET "+controlPrefix+"faults", s.getFaultsControl)
+	s.control("PUT "+controlPrefix+"faults", s.putFaultsControl)
+	s.control("GET "+controlPrefix+"stats", s.getStatsControl)
+	s.control("/flysim/", func(r *http.Request) reply {
+		switch strings.TrimPrefix(r.URL.Path, controlPrefix) {
+		case "faults", "stats":
+			return errReply(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
+		}
+		return errReply(http.StatusNotFound, "not found")
+	})
+}
+
+func (s *Server) control(pattern string, h func(*http.Request) reply) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			writeReply(w, errReply(http.StatusUnauthorized, "unauthorized"))
+			return
+		}
+		writeReply(w, h(r))
+	})
+}
+
+func (s *Server) getFaultsControl(*http.Request) reply {
+	return jsonReply(http.StatusOK, s.Faults())
+}
+
+// putFaultsControl replaces the faults in force (fields left out are zero,
+// as PUT means) and answers with what is now in force, seed included.
+func (s *Server) putFaultsControl(r *http.Request) reply {
+	var f Faults
+	if err := decodeBody(r, &f, true); err != nil {
+		return badBody(err)
+	}
+	if err := f.Validate(); err != nil {
+		return badBody(err)
+	}
+	s.SetFaults(f)
+	return jsonReply(http.StatusOK, s.Faults())
+}
+
+func (s *Server) getStatsControl(*http.Request) reply {
+	return jsonReply(http.StatusOK, s.Stats())
+}

@@ -1,0 +1,206 @@
+package flysim
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/superfly/fly-go/flaps"
+)
+
+// hungRequests is how many requests a hang fault is holding.
+func (s *Server) hungRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hung
+}
+
+// eventually polls cond until it holds or a few seconds pass. The
+// simulator's inspection helpers are not rate limited, so polling them
+// costs nothing.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestHang(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	e.createApp("app")
+	e.sim.SetFaults(Faults{HangRate: 1, HangFor: time.Hour})
+
+	// The client's timeout ends the hang for both sides, for calls with a
+	// body too (net/http only notices a hang-up once the body is read).
+	for _, call := range []struct {
+		name string
+		fn   func(ctx context.Context) error
+	}{
+		{"get", func(ctx context.Context) error { _, err := e.c.GetApp(ctx, "app"); return err }},
+		{"create", func(ctx context.Context) error {
+			_, err := e.c.Launch(ctx, "app", launchInput("ams", nil))
+			return err
+		}},
+	} {
+		t.Run(call.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(e.ctx, 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			// fly-go's retry layer reports it as "request canceled".
+			if err := call.fn(ctx); err == nil || ctx.Err() != context.DeadlineExceeded {
+				t.Fatalf("want the client to give up at its deadline, got %v (ctx %v)", err, ctx.Err())
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("client timeout honoured after %s", d)
+			}
+			eventually(t, "the hung request to be released", func() bool { return e.sim.hungRequests() == 0 })
+		})
+	}
+	if n := len(e.sim.Machines("app")); n != 0 {
+		t.Fatalf("a hung create made %d machines", n)
+	}
+
+	// Without a client timeout the hang ends with a 504 after HangFor.
+	e.sim.SetFaults(Faults{HangRate: 1, HangFor: 100 * time.Millisecond})
+	_, err := e.c.GetApp(e.ctx, "app")
+	wantErr(t, err, http.StatusGatewayTimeout, "deadline_exceeded")
+
+	// Close releases hung requests too.
+	e.sim.SetFaults(Faults{HangRate: 1, HangFor: time.Hour})
+	done := make(chan error, 1)
+	go func() { _, err := e.c.GetApp(e.ctx, "app"); done <- err }()
+	eventually(t, "a hung request", func() bool { return e.sim.hungRequests() == 1 })
+	e.sim.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("hung request succeeded on a closed server")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not release the hung request")
+	}
+	if n := e.sim.Stats().Injected["hang"]; n != 4 {
+		t.Fatalf("hang count = %d, want 4", n)
+	}
+}
+
+func TestCrash(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{Faults: Faults{Seed: 9, CrashRate: 1}})
+	e.createApp("app")
+	m := e.started("app")
+
+	eventually(t, "the machine to crash", func() bool {
+		ms := e.sim.Machines("app")
+		return len(ms) == 1 && ms[0].State == "failed"
+	})
+	got := e.get("app", m.ID)
+	ev := got.Events[0]
+	if got.State != "failed" || ev.Type != "exit" || ev.Status != "failed" || ev.Source != "flyd" {
+		t.Fatalf("after a crash: state %s, latest event %+v", got.State, ev)
+	}
+	if ev.Request == nil || ev.Request.ExitEvent == nil {
+		t.Fatalf("exit event says nothing about why: %+v", ev)
+	}
+	if code, err := ev.Request.GetExitCode(); err != nil || code == 0 || ev.Request.ExitEvent.ExitedAt.IsZero() {
+		t.Fatalf("exit event = %+v (%v)", ev.Request.ExitEvent, err)
+	}
+	if n := e.sim.Stats().Injected["crash"]; n != 1 {
+		t.Fatalf("crash count = %d", n)
+	}
+
+	// A failed machine can be started again; with crashes off it stays up.
+	e.sim.SetFaults(Faults{})
+	if _, err := e.c.Start(e.ctx, "app", m.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.wait("app", m, "started")
+}
+
+func TestControlEndpoints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+
+	for _, path := range []string{"/flysim/v1/faults", "/flysim/v1/stats"} {
+		if code, _ := rawDo(t, e, "GET", path, "", ""); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without a token = %d, want 401", path, code)
+		}
+		if code, _ := rawDo(t, e, "GET", path, "", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("GET %s with a wrong token = %d, want 401", path, code)
+		}
+	}
+	if code, _ := rawDo(t, e, "PUT", "/flysim/v1/faults", `{"hang_rate":1}`, ""); code != http.StatusUnauthorized {
+		t.Fatalf("PUT without a token = %d", code)
+	}
+	if e.sim.Faults().HangRate != 0 {
+		t.Fatal("an unauthorized PUT changed the faults")
+	}
+
+	code, body := rawDo(t, e, "PUT", "/flysim/v1/faults",
+		`{"seed":7,"latency_p50":"1ms","latency_p95":"3ms","capacity_error_rate":1}`, testToken)
+	want := `{"seed":7,"latency_p50":"1ms","latency_p95":"3ms","server_error_rate":0,"hang_rate":0,` +
+		`"hang_for":"1m5s","lost_response_rate":0,"capacity_error_rate":1,"crash_rate":0}`
+	if code != http.StatusOK || string(body) != want {
+		t.Fatalf("PUT = %d %s\nwant 200 %s", code, body, want)
+	}
+	if f := e.sim.Faults(); f.Seed != 7 || f.CapacityErrorRate != 1 || f.LatencyP95 != 3*time.Millisecond {
+		t.Fatalf("Faults() after PUT = %+v", f)
+	}
+	if code, body := rawDo(t, e, "GET", "/flysim/v1/faults", "", testToken); code != http.StatusOK || string(body) != want {
+		t.Fatalf("GET = %d %s", code, body)
+	}
+	for _, bad := range []string{`{"hang_rate":2}`, `{"latency_p50":"1ms"}`, `{"hang_rat":0.1}`, `{"hang_for":"soon"}`, ``} {
+		if code, _ := rawDo(t, e, "PUT", "/flysim/v1/faults", bad, testToken); code != http.StatusBadRequest {
+			t.Errorf("PUT %s = %d, want 400", bad, code)
+		}
+	}
+	if code, _ := rawDo(t, e, "POST", "/flysim/v1/faults", "{}", testToken); code != http.StatusMethodNotAllowed {
+		t.Errorf("POST faults = %d, want 405", code)
+	}
+
+	// The faults are live: creates now fail on capacity.
+	e.createApp("app")
+	_, err := e.c.Launch(e.ctx, "app", launchInput("ams", nil))
+	var fe *flaps.FlapsError
+	if !errors.As(err, &fe) {
+		t.Fatalf("launch with capacity_error_rate 1: %v", err)
+	}
+
+	code, body = rawDo(t, e, "GET", "/flysim/v1/stats", "", testToken)
+	var st Stats
+	if code != http.StatusOK || jsonUnmarshalStrict(body, &st) != nil {
+		t.Fatalf("GET stats = %d %s", code, body)
+	}
+	if st.Requests["app_create"] != 1 || st.Requests["machine_create"] != 1 || st.Injected["capacity"] != 1 ||
+		len(st.Injected) != 5 || st.RateLimited != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+	for action := range st.Requests {
+		if action != "app_create" && action != "machine_create" {
+			t.Fatalf("control requests counted as %q", action)
+		}
+	}
+}
+
+// Switching crashes off calls off the ones already scheduled.
+func TestCrashCalledOff(t *testing.T) {
+	t.Parallel()
+	const boot = 200 * time.Millisecond // a crash comes 100–600ms after started
+	e := newEnv(t, Options{BootTime: boot, Faults: Faults{CrashRate: 1}})
+	e.createApp("app")
+	m := e.started("app")
+	e.sim.SetFaults(Faults{})
+	// Nothing to wait on when the point is that nothing happens: sit out
+	// the longest a crash could take.
+	time.Sleep(3*boot + 100*time.Millisecond)
+	if got := e.get("app", m.ID); got.State != "started" || e.sim.Stats().Injected["crash"] != 0 {
+		t.Fatalf("state %s after crashes were switched off", got.State)
+	}
+}

@@ -1,0 +1,105 @@
+package flysim
+
+import (
+	"net/http"
+	"time"
+)
+
+// Request-level faults: decided once per request, after authentication and
+// the rate limit (a rejected request never reaches Fly's backends, so it
+// cannot fail there either), and before the handler runs.
+
+// requestFaults is what the dice decided for one request.
+type requestFaults struct {
+	hangFor     time.Duration // > 0: hang
+	serverError int           // 1 + index into serverErrors; 0: none
+	loseAnswer  bool
+}
+
+// lostActions are the calls whose lost answer matters: each commits
+// something that a blind retry duplicates (create, assign) or trips over
+// (destroy, delete).
+var lostActions = map[string]bool{
+	"machine_create":       true,
+	"machine_destroy":      true,
+	"app_create":           true,
+	"app_delete":           true,
+	"ip_assignment_create": true,
+}
+
+// serverErrors are what Fly's edge and backends answer when something
+// between them breaks. fly-go retries 502 and 503 on its own, 500 not.
+var serverErrors = []struct {
+	code int
+	msg  string
+}{
+	{http.StatusInternalServerError, "internal: an unexpected error occurred"},
+	{http.StatusBadGateway, "bad gateway: upstream connection reset"},
+	{http.StatusServiceUnavailable, "unavailable: service temporarily unavailable, try again"},
+}
+
+// drawRequestFaultsLocked rolls the dice for one request. It always draws
+// the same values, whatever the rates, so changing one rate does not
+// change which requests the others hit.
+func (s *Server) drawRequestFaultsLocked(action string) requestFaults {
+	f := &s.faults
+	hang, fail, which, lose := f.request.Float64(), f.request.Float64(), f.request.IntN(len(serverErrors)), f.request.Float64()
+	var out requestFaults
+	switch {
+	case hang < f.cfg.HangRate:
+		out.hangFor = f.cfg.HangFor
+		s.injected[faultHang]++
+	case fail < f.cfg.ServerErrorRate:
+		out.serverError = which + 1 // 0 means none
+		s.injected[faultServerError]++
+	case lostActions[action] && lose < f.cfg.LostResponseRate:
+		out.loseAnswer = true // counted when it happens: only a success can be lost
+	}
+	return out
+}
+
+func serverErrorReply(which int) reply {
+	e := serverErrors[which-1]
+	return errReply(e.code, e.msg)
+}
+
+// hang holds the request without acting. It gives up as soon as nobody is
+// waiting: the client disconnected (which needs the body read first, see
+// bufferBody) or the server closed.
+func (s *Server) hang(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	s.mu.Lock()
+	s.hung++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.hung--
+		s.mu.Unlock()
+	}()
+
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		writeReply(w, errReply(http.StatusGatewayTimeout, "deadline_exceeded: upstream did not answer in time"))
+	case <-r.Context().Done():
+		// Nobody is listening.
+	case <-s.done:
+		writeReply(w, errReply(http.StatusServiceUnavailable, "unavailable: server closed"))
+	}
+}
+
+// loseAnswer drops a response whose change has already been committed.
+// Closing the connection is what a caller sees when Fly's proxy or the
+// network fails after flyd acted; where the connection cannot be taken over
+// (HTTP/2), a 502 is the other form the same loss takes.
+func (s *Server) loseAnswer(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.injected[faultLostResponse]++
+	s.mu.Unlock()
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		writeReply(w, errReply(http.StatusBadGateway, "bad gateway: upstream connection reset"))
+		return
+	}
+	_ = conn.Close()
+}
