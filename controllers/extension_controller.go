@@ -161,7 +161,12 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 		ext.Status.ObservedGeneration = ext.Generation
 	}
 	summarize(ext, stalled)
-	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
+	// While Fly keeps failing, each retry words its error a little
+	// differently (another status code, another request id). Rewriting the
+	// message every time would be a status-write storm; the first message
+	// of the episode says enough.
+	messageOnly := err != nil && !isTerminal && sameButMessages(before.Status, ext.Status)
+	if !messageOnly && !equality.Semantic.DeepEqual(before.Status, ext.Status) {
 		if perr := r.Status().Patch(ctx, ext, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
 			return ctrl.Result{}, errors.Join(err, fmt.Errorf("patch status: %w", perr))
 		}

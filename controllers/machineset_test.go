@@ -164,3 +164,17 @@ func TestMachineConfigCarriesOwnershipAndStableHash(t *testing.T) {
 		t.Errorf("autostop = %s, want suspend", got)
 	}
 }
+
+func TestSameButMessages(t *testing.T) {
+	ea := &jetwayv1.Extension{Status: jetwayv1.ExtensionStatus{Phase: "pending"}}
+	markFalse(ea, jetwayv1.ConditionAppReady, jetwayv1.ReasonFlyUnavailable, "HTTP 502: bad gateway")
+	eb := ea.DeepCopy()
+	markFalse(eb, jetwayv1.ConditionAppReady, jetwayv1.ReasonFlyUnavailable, "HTTP 503: unavailable")
+	if !sameButMessages(ea.Status, eb.Status) {
+		t.Error("statuses differing only in a message must count as the same")
+	}
+	markFalse(eb, jetwayv1.ConditionAppReady, jetwayv1.ReasonFlyRateLimited, "429")
+	if sameButMessages(ea.Status, eb.Status) {
+		t.Error("a new reason is a real change")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -86,4 +87,17 @@ func summarize(ext *jetwayv1.Extension, stalled *terminal) {
 		ext.Status.Phase = jetwayv1.PhasePending
 		ext.Status.ErrorMessage = ""
 	}
+}
+
+// sameButMessages reports whether two statuses differ at most in the
+// messages of their conditions.
+func sameButMessages(a, b jetwayv1.ExtensionStatus) bool {
+	a, b = *a.DeepCopy(), *b.DeepCopy()
+	for i := range a.Conditions {
+		a.Conditions[i].Message = ""
+	}
+	for i := range b.Conditions {
+		b.Conditions[i].Message = ""
+	}
+	return equality.Semantic.DeepEqual(a, b)
 }

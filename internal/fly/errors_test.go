@@ -63,3 +63,18 @@ func TestActionOf(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"/v1/apps":                        "org",
+		"/v1/apps/a1":                     "app/a1",
+		"/v1/apps/a1/machines":            "app/a1",
+		"/v1/apps/a1/machines/m1":         "machine/m1",
+		"/v1/apps/a1/machines/m1/lease":   "machine/m1",
+		"/v1/apps/a1/ip_assignments/fdaa": "app/a1",
+	} {
+		if got := scopeOf(in); got != want {
+			t.Errorf("scopeOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

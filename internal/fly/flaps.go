@@ -14,25 +14,6 @@ import (
 	"github.com/superfly/fly-go/tokens"
 )
 
-// Action names for rate limiting, one per Fly action.
-const (
-	actionCreateApp     = "app_create"
-	actionGetApp        = "app_get"
-	actionDeleteApp     = "app_delete"
-	actionListApps      = "app_list"
-	actionListMachines  = "machine_list"
-	actionGetMachine    = "machine_get"
-	actionCreateMachine = "machine_create"
-	actionUpdateMachine = "machine_update"
-	actionDestroy       = "machine_destroy"
-	actionStart         = "machine_start"
-	actionLease         = "machine_lease"
-	actionListIPs       = "ip_list"
-	actionAssignIP      = "ip_assign"
-	actionSecrets       = "secrets_update"
-	actionListSecrets   = "secrets_list"
-)
-
 // Options configure the Machines API client.
 type Options struct {
 	// BaseURL of the Machines API, e.g. https://api.machines.dev.
@@ -54,7 +35,6 @@ type flapsClient struct {
 	flaps   *flaps.Client
 	org     string
 	timeout time.Duration
-	limits  *limits
 }
 
 // New returns a Client for the Machines API at opts.BaseURL.
@@ -80,7 +60,7 @@ func New(ctx context.Context, opts Options) (Client, error) {
 	fc, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
 		UserAgent: ua,
 		Tokens:    tokens.Parse(opts.Token),
-		Transport: &instrumentedTransport{base: base, next: next},
+		Transport: &instrumentedTransport{base: base, next: next, limits: newLimits()},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create Machines API client: %w", err)
@@ -89,15 +69,39 @@ func New(ctx context.Context, opts Options) (Client, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	return &flapsClient{flaps: fc, org: opts.OrgSlug, timeout: timeout, limits: newLimits()}, nil
+	return &flapsClient{flaps: fc, org: opts.OrgSlug, timeout: timeout}, nil
 }
 
-// call waits for the rate limit of action on scope, runs fn with a timeout,
-// and classifies its error.
-func (c *flapsClient) call(ctx context.Context, action, scope string, fn func(ctx context.Context) error) error {
-	if err := c.limits.wait(ctx, action, scope); err != nil {
-		return err
+// call runs fn with a timeout (which also bounds the wait for a rate-limit
+// token in the transport) and classifies its error. Our token buckets and
+// Fly's run on different clocks, so a request can reach Fly a hair before
+// Fly refills: a 429 with a short Retry-After is waited out here, a couple
+// of times, rather than failing the whole pass.
+func (c *flapsClient) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		err := c.callOnce(ctx, fn)
+		wait := RetryAfter(err)
+		if !errors.Is(err, ErrRateLimited) || attempt >= maxRateLimitRetries || wait > maxRateLimitWait {
+			return err
+		}
+		if wait <= 0 {
+			wait = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
+}
+
+// A longer Retry-After is the controller's to wait out, off the worker.
+const (
+	maxRateLimitRetries = 2
+	maxRateLimitWait    = 5 * time.Second
+)
+
+func (c *flapsClient) callOnce(ctx context.Context, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	ctx, note := withRetryAfterNote(ctx)
@@ -111,7 +115,7 @@ func (c *flapsClient) call(ctx context.Context, action, scope string, fn func(ct
 
 func (c *flapsClient) CreateApp(ctx context.Context, name, network string) (*App, error) {
 	var app *App
-	err := c.call(ctx, actionCreateApp, c.org, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		app, err = c.flaps.CreateApp(ctx, flaps.CreateAppRequest{Name: name, Org: c.org, Network: network})
 		return err
 	})
@@ -120,7 +124,7 @@ func (c *flapsClient) CreateApp(ctx context.Context, name, network string) (*App
 
 func (c *flapsClient) GetApp(ctx context.Context, name string) (*App, error) {
 	var app *App
-	err := c.call(ctx, actionGetApp, name, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		app, err = c.flaps.GetApp(ctx, name)
 		return err
 	})
@@ -129,7 +133,7 @@ func (c *flapsClient) GetApp(ctx context.Context, name string) (*App, error) {
 
 func (c *flapsClient) ListApps(ctx context.Context) ([]App, error) {
 	var apps []App
-	err := c.call(ctx, actionListApps, c.org, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		apps, err = c.flaps.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: c.org})
 		return err
 	})
@@ -137,7 +141,7 @@ func (c *flapsClient) ListApps(ctx context.Context) ([]App, error) {
 }
 
 func (c *flapsClient) DeleteApp(ctx context.Context, name string) error {
-	err := c.call(ctx, actionDeleteApp, name, func(ctx context.Context) error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		return c.flaps.DeleteApp(ctx, name)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -159,7 +163,7 @@ func (c *flapsClient) ListMachines(ctx context.Context, app string, match map[st
 		q.Set("metadata."+k, match[k])
 	}
 	var out []*Machine
-	err := c.call(ctx, actionListMachines, app, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		out, err = c.flaps.List(ctx, app, q.Encode())
 		return err
 	})
@@ -192,7 +196,7 @@ func metadataMatches(m *Machine, match map[string]string) bool {
 
 func (c *flapsClient) CreateMachine(ctx context.Context, app string, in fly.LaunchMachineInput) (*Machine, error) {
 	var m *Machine
-	err := c.call(ctx, actionCreateMachine, app, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		m, err = c.flaps.Launch(ctx, app, in)
 		return err
 	})
@@ -206,7 +210,7 @@ func (c *flapsClient) UpdateMachine(ctx context.Context, app string, in fly.Laun
 	}
 	defer c.releaseLease(ctx, app, in.ID, nonce)
 	var m *Machine
-	err = c.call(ctx, actionUpdateMachine, in.ID, func(ctx context.Context) (err error) {
+	err = c.call(ctx, func(ctx context.Context) (err error) {
 		m, err = c.flaps.Update(ctx, app, in, nonce)
 		return err
 	})
@@ -220,7 +224,7 @@ const leaseTTL = 30
 func (c *flapsClient) acquireLease(ctx context.Context, app, id string) (string, error) {
 	var lease *fly.MachineLease
 	ttl := leaseTTL
-	err := c.call(ctx, actionLease, id, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		// fly-go retries a held lease for up to a minute; our timeout bounds it.
 		lease, err = c.flaps.AcquireLease(ctx, app, id, &ttl)
 		return err
@@ -237,20 +241,20 @@ func (c *flapsClient) acquireLease(ctx context.Context, app, id string) (string,
 // releaseLease gives the lease back; if it fails the lease expires by itself
 // after leaseTTL, so the error is not worth failing the pass for.
 func (c *flapsClient) releaseLease(ctx context.Context, app, id, nonce string) {
-	_ = c.call(context.WithoutCancel(ctx), actionLease, id, func(ctx context.Context) error {
+	_ = c.call(context.WithoutCancel(ctx), func(ctx context.Context) error {
 		return c.flaps.ReleaseLease(ctx, app, id, nonce)
 	})
 }
 
 func (c *flapsClient) StartMachine(ctx context.Context, app, id string) error {
-	return c.call(ctx, actionStart, id, func(ctx context.Context) error {
+	return c.call(ctx, func(ctx context.Context) error {
 		_, err := c.flaps.Start(ctx, app, id, "")
 		return err
 	})
 }
 
 func (c *flapsClient) DestroyMachine(ctx context.Context, app, id string) error {
-	err := c.call(ctx, actionDestroy, id, func(ctx context.Context) error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		return c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: true}, "")
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -261,7 +265,7 @@ func (c *flapsClient) DestroyMachine(ctx context.Context, app, id string) error 
 
 func (c *flapsClient) ListIPs(ctx context.Context, app string) ([]IPAssignment, error) {
 	var res *flaps.ListIPAssignmentsResponse
-	err := c.call(ctx, actionListIPs, app, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		res, err = c.flaps.GetIPAssignments(ctx, app)
 		return err
 	})
@@ -276,7 +280,7 @@ func (c *flapsClient) AssignIP(ctx context.Context, app string, req flaps.Assign
 		req.Organization = c.org
 	}
 	var ip *IPAssignment
-	err := c.call(ctx, actionAssignIP, app, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		ip, err = c.flaps.AssignIP(ctx, app, req)
 		return err
 	})
@@ -288,7 +292,7 @@ func (c *flapsClient) SetSecrets(ctx context.Context, app string, values map[str
 	for k, v := range values {
 		in[k] = &v
 	}
-	return c.call(ctx, actionSecrets, app, func(ctx context.Context) error {
+	return c.call(ctx, func(ctx context.Context) error {
 		_, err := c.flaps.UpdateAppSecrets(ctx, app, in)
 		return err
 	})
@@ -296,7 +300,7 @@ func (c *flapsClient) SetSecrets(ctx context.Context, app string, values map[str
 
 func (c *flapsClient) SecretNames(ctx context.Context, app string) ([]string, error) {
 	var secrets []fly.AppSecret
-	err := c.call(ctx, actionListSecrets, app, func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		secrets, err = c.flaps.ListAppSecrets(ctx, app, nil, false)
 		return err
 	})

@@ -2,6 +2,7 @@ package fly
 
 import (
 	"context"
+	"regexp"
 	"sync"
 	"time"
 
@@ -21,8 +22,15 @@ const (
 	appDeleteBurst  = 3
 )
 
+// Routes with limits of their own, as actionOf names them.
+const (
+	routeGetMachine = "GET /v1/apps/:app/machines/:id"
+	routeDeleteApp  = "DELETE /v1/apps/:app"
+)
+
 // limits hands out one token bucket per (action, app or machine), the way
-// Fly scopes them.
+// Fly scopes them. It is applied to every request that goes out, fly-go's
+// own retries of 502/503 included, so nothing slips past it.
 type limits struct {
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
@@ -47,9 +55,9 @@ func (l *limits) bucket(action, scope string) *rate.Limiter {
 	b, ok := l.buckets[key]
 	if !ok {
 		switch action {
-		case actionGetMachine:
+		case routeGetMachine:
 			b = rate.NewLimiter(getMachineRate, getMachineBurst)
-		case actionDeleteApp:
+		case routeDeleteApp:
 			// App deletions are limited per organization, not per app.
 			key = action
 			if b, ok = l.buckets[key]; ok {
@@ -72,5 +80,21 @@ func (l *limits) prune() {
 		if b.TokensAt(now) >= float64(b.Burst()) {
 			delete(l.buckets, k)
 		}
+	}
+}
+
+var scopePattern = regexp.MustCompile(`^/v1/apps/([^/]+)(?:/machines/([^/]+))?`)
+
+// scopeOf is what Fly counts a request against: the machine for machine
+// routes, the app for app routes, the organization otherwise.
+func scopeOf(path string) string {
+	m := scopePattern.FindStringSubmatch(path)
+	switch {
+	case m == nil:
+		return "org"
+	case m[2] != "":
+		return "machine/" + m[2]
+	default:
+		return "app/" + m[1]
 	}
 }

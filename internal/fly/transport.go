@@ -29,15 +29,22 @@ func init() {
 	metrics.Registry.MustRegister(requestsTotal, requestDuration)
 }
 
-// instrumentedTransport counts and times every outbound request once, at the
-// HTTP layer, and points fly-go (which only reads its base URL from the
+// instrumentedTransport rate-limits, counts and times every outbound
+// request, at the HTTP layer, and points fly-go (which only reads its base URL from the
 // environment) at the configured Machines API.
 type instrumentedTransport struct {
-	base *url.URL
-	next http.RoundTripper
+	base   *url.URL
+	next   http.RoundTripper
+	limits *limits
 }
 
 func (t *instrumentedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	action := actionOf(req.Method, req.URL.Path)
+	if t.limits != nil {
+		if err := t.limits.wait(req.Context(), action, scopeOf(req.URL.Path)); err != nil {
+			return nil, err
+		}
+	}
 	if t.base != nil {
 		req = req.Clone(req.Context())
 		req.URL.Scheme = t.base.Scheme
@@ -46,7 +53,6 @@ func (t *instrumentedTransport) RoundTrip(req *http.Request) (*http.Response, er
 		req.URL.RawPath = ""
 		req.Host = t.base.Host
 	}
-	action := actionOf(req.Method, req.URL.Path)
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	requestDuration.WithLabelValues(action).Observe(time.Since(start).Seconds())

@@ -17,7 +17,7 @@ import (
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
-// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;delete
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;delete
 
 // handleProvision answers POST /extensions. The answer comes once the
 // Extension is persisted; the controllers do the Fly work afterwards. A

@@ -55,6 +55,8 @@ const (
 var (
 	// k8s talks to the API server directly (no cache), as kubectl would.
 	k8s client.Client
+	// restConfig reaches envtest's API server, for tests that watch.
+	restConfig *rest.Config
 	// sim is the Fly stand-in the controllers talk to.
 	sim *flysim.Server
 	// gatewayURL is the gateway's origin, e.g. http://127.0.0.1:34567.
@@ -106,6 +108,7 @@ func runSuite(m *testing.M) (code int) {
 		}
 	}()
 
+	restConfig = cfg
 	k8s, err = client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	if err != nil {
 		return fail("kubernetes client: %v", err)
