@@ -2,6 +2,8 @@ package flysim
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -196,4 +198,18 @@ func jsonUnmarshalStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+func TestSetTokenRevokesTheOldOne(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := context.Background()
+	if _, err := e.c.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: testOrg}); err != nil {
+		t.Fatalf("before rotation: %v", err)
+	}
+	e.sim.SetToken("a-new-token")
+	_, err := e.c.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: testOrg})
+	var fe *flaps.FlapsError
+	if !errors.As(err, &fe) || fe.ResponseStatusCode != 401 {
+		t.Fatalf("old token after rotation: got %v, want 401", err)
+	}
 }

@@ -43,6 +43,9 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 
+	tokenMu sync.RWMutex
+	token   string // the bearer token accepted now; see SetToken
+
 	mu       sync.Mutex
 	closed   bool
 	done     chan struct{} // closed by Close; wakes waiters and latency sleeps
@@ -90,6 +93,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
+		token:    opts.Token,
 		mux:      http.NewServeMux(),
 		done:     make(chan struct{}),
 		changed:  make(chan struct{}),
@@ -254,7 +258,7 @@ func (s *Server) Close() {
 // authorized compares the token in constant time. Scheme names are
 // case-insensitive in HTTP; the token itself is not.
 func (s *Server) authorized(r *http.Request) bool {
-	want := stripScheme(s.opts.Token)
+	want := stripScheme(s.currentToken())
 	if want == "" {
 		return false
 	}
@@ -263,6 +267,20 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// SetToken changes the token Fly accepts, as revoking or rotating a Fly
+// API token does: requests with the old one get 401 from then on.
+func (s *Server) SetToken(token string) {
+	s.tokenMu.Lock()
+	defer s.tokenMu.Unlock()
+	s.token = token
+}
+
+func (s *Server) currentToken() string {
+	s.tokenMu.RLock()
+	defer s.tokenMu.RUnlock()
+	return s.token
 }
 
 func stripScheme(tok string) string {
