@@ -52,7 +52,7 @@ func (r *ExtensionReconciler) reconcileDelete(ctx context.Context, ext *jetwayv1
 	if err := provision.WriteTombstone(ctx, r.Client, ext, time.Now()); err != nil {
 		return ctrl.Result{}, err
 	}
-	patch := client.MergeFrom(ext.DeepCopy())
+	patch := client.MergeFromWithOptions(ext.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(ext, jetwayv1.Finalizer)
 	if err := r.Patch(ctx, ext, patch); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -92,5 +92,5 @@ func (r *ExtensionReconciler) patchStatusIfChanged(ctx context.Context, before, 
 	if equality.Semantic.DeepEqual(before.Status, ext.Status) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, ext, client.MergeFrom(before)))
+	return client.IgnoreNotFound(r.Status().Patch(ctx, ext, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
 }

@@ -85,7 +85,7 @@ func (r *ExtensionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	// The finalizer is saved before anything exists on Fly, so nothing can
 	// be created that a deletion would not clean up.
 	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
-		patch := client.MergeFrom(ext.DeepCopy())
+		patch := client.MergeFromWithOptions(ext.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		controllerutil.AddFinalizer(ext, jetwayv1.Finalizer)
 		return ctrl.Result{}, r.Patch(ctx, ext, patch)
 	}
@@ -167,7 +167,12 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 	// of the episode says enough.
 	messageOnly := err != nil && !isTerminal && sameButMessages(before.Status, ext.Status)
 	if !messageOnly && !equality.Semantic.DeepEqual(before.Status, ext.Status) {
-		if perr := r.Status().Patch(ctx, ext, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+		// Optimistic lock: the notifier writes conditions too, and a merge
+		// patch replaces the whole list, so a stale copy must not win. Our
+		// own mid-pass write (saveMachineIDs) moved the version on.
+		before.ResourceVersion = ext.ResourceVersion
+		lock := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+		if perr := r.Status().Patch(ctx, ext, lock); perr != nil && !apierrors.IsNotFound(perr) {
 			return ctrl.Result{}, errors.Join(err, fmt.Errorf("patch status: %w", perr))
 		}
 	}

@@ -140,9 +140,11 @@ func (r *ExtensionReconciler) recordMachines(ext *jetwayv1.Extension, keep, crea
 // saveMachineIDs patches just the machine list into status right away.
 func (r *ExtensionReconciler) saveMachineIDs(ctx context.Context, ext *jetwayv1.Extension) error {
 	patch := map[string]any{"status": map[string]any{"machines": ext.Status.Machines}}
-	if err := r.Status().Patch(ctx, ext.DeepCopy(), client.RawPatch("application/merge-patch+json", mustJSON(patch))); err != nil {
+	saved := ext.DeepCopy()
+	if err := r.Status().Patch(ctx, saved, client.RawPatch("application/merge-patch+json", mustJSON(patch))); err != nil {
 		return fmt.Errorf("save machine ids: %w", err)
 	}
+	ext.ResourceVersion = saved.ResourceVersion
 	return nil
 }
 

@@ -9,6 +9,10 @@ import (
 
 // finalizersChanged passes updates whose finalizers changed, so the pass
 // after we add our finalizer (which does not bump generation) runs.
+//
+// Finalizers are patched with an optimistic lock everywhere: two
+// controllers keep finalizers on an Extension, and a merge patch replaces
+// the whole list, so a patch from a stale copy would drop the other's.
 type finalizersChanged struct {
 	predicate.Funcs
 }

@@ -11,6 +11,9 @@ const (
 	ConditionMachinesReady = "MachinesReady"
 	ConditionNetworkReady  = "NetworkReady"
 	ConditionDNSReady      = "DNSReady"
+	// ConditionFlyNotified is owned by the webhook notifier: True once Fly
+	// has acknowledged the extension's current state.
+	ConditionFlyNotified = "FlyNotified"
 )
 
 // Condition reasons. CamelCase, stable: tools and people match on them.
@@ -38,10 +41,25 @@ const (
 	ReasonCredentialsMissing   = "CredentialsMissing"
 	ReasonDependencyNotReady   = "DependencyNotReady"
 	ReasonNamespaceReady       = "NamespaceReady"
+	ReasonDelivered            = "Delivered"
+	ReasonDelivering           = "Delivering"
+	ReasonWebhookFailing       = "WebhookFailing"
+	ReasonWebhookAbandoned     = "WebhookAbandoned"
 )
 
 // Finalizer holds an Extension until its Fly app, machines and IPs are gone.
 const Finalizer = "jetway.dev/teardown"
+
+// NotifyFinalizer holds an Extension until Fly has acknowledged
+// resource.deleted.
+const NotifyFinalizer = "jetway.dev/notify-fly"
+
+// AnnotationOrigin records who created an Extension; the gateway writes
+// OriginFly, so Fly is not told about a resource it created itself.
+const (
+	AnnotationOrigin = "jetway.dev/origin"
+	OriginFly        = "fly"
+)
 
 // Labels and annotations Jetway puts on the objects it writes.
 const (

@@ -154,6 +154,52 @@ type ExtensionStatus struct {
 	// +listType=map
 	// +listMapKey=id
 	Machines []MachineStatus `json:"machines,omitempty"`
+
+	// Notification is what Fly was last told about the extension by
+	// webhook, and what is being delivered now. It is kept here, in the
+	// object, so that no restart can lose a notification.
+	// +optional
+	Notification *NotificationStatus `json:"notification,omitempty"`
+}
+
+// NotificationStatus tracks webhook delivery to Fly.
+type NotificationStatus struct {
+	// Acknowledged is the last notification Fly answered with a 2xx.
+	// +optional
+	Acknowledged *Notification `json:"acknowledged,omitempty"`
+	// Pending is the notification being delivered, with its retry state.
+	// +optional
+	Pending *PendingNotification `json:"pending,omitempty"`
+}
+
+// Notification is one webhook to Fly.
+type Notification struct {
+	// DeliveryID is the same on every retry, so Fly can drop duplicates.
+	DeliveryID string `json:"deliveryID"`
+	// Action is resource.created, resource.updated or resource.deleted.
+	Action string `json:"action"`
+	// Digest fingerprints what Fly is told (status word, plan, name,
+	// regions), so a change is noticed once.
+	Digest string `json:"digest"`
+	// At is when Fly acknowledged it.
+	// +optional
+	At *metav1.Time `json:"at,omitempty"`
+}
+
+// PendingNotification is a notification not yet acknowledged.
+type PendingNotification struct {
+	Notification `json:",inline"`
+	// Since is when the change was noticed.
+	Since metav1.Time `json:"since"`
+	// Attempts made so far.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// NextAttempt is when the next attempt is due.
+	// +optional
+	NextAttempt *metav1.Time `json:"nextAttempt,omitempty"`
+	// LastError says why the last attempt failed.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
 }
 
 // MachineStatus is one Fly machine of an extension.

@@ -38,6 +38,11 @@ type managerFlags struct {
 	sweepGrace     time.Duration
 	sweepDryRun    bool
 	maxInFlight    int
+	webhookURL     string
+	webhookSecret  string
+	webhookFirst   time.Duration
+	webhookMax     time.Duration
+	webhookGiveUp  time.Duration
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -58,6 +63,11 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.probeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
 	fs.BoolVar(&f.developmentLog, "dev-log", false, "Human-readable logs instead of JSON")
+	fs.StringVar(&f.webhookURL, "fly-webhook-url", "", "Fly's webhook URL for this provider, e.g. https://api.fly.io/api/hooks/extensions/<provider> (empty: no webhooks)")
+	fs.StringVar(&f.webhookSecret, "webhook-secret", "", "Secret that signs webhooks to Fly (separate from the provisioning secret)")
+	fs.DurationVar(&f.webhookFirst, "webhook-first-retry", time.Second, "Wait after a webhook's first failed attempt; doubles with jitter")
+	fs.DurationVar(&f.webhookMax, "webhook-max-retry-interval", 10*time.Minute, "Longest wait between webhook attempts")
+	fs.DurationVar(&f.webhookGiveUp, "webhook-give-up-after", 72*time.Hour, "How long one webhook is retried before Jetway gives up on it")
 	fs.DurationVar(&f.sweepInterval, "sweep-interval", 10*time.Minute, "How often to look for orphaned Fly apps and machines (0 disables the sweeper)")
 	fs.DurationVar(&f.sweepGrace, "sweep-grace", 10*time.Minute, "How long something must stay orphaned before the sweeper removes it")
 	fs.BoolVar(&f.sweepDryRun, "sweep-dry-run", false, "Report orphans (log and metric) without removing them")
@@ -80,6 +90,15 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			DefaultRegion: f.defaultRegion,
 		},
 		SharedSecrets: secrets,
+		WebhookURL:    f.webhookURL,
+		WebhookSecret: []byte(f.webhookSecret),
+		Notifier: controllers.NotifierSettings{
+			FirstRetry:              f.webhookFirst,
+			MaxRetryInterval:        f.webhookMax,
+			GiveUpAfter:             f.webhookGiveUp,
+			FailingAfter:            3,
+			MaxConcurrentReconciles: 8,
+		},
 		Sweeper: controllers.SweeperSettings{
 			Interval:    f.sweepInterval,
 			GracePeriod: f.sweepGrace,

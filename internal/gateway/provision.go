@@ -92,6 +92,8 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 				jetwayv1.LabelOrganization: naming.OrganizationName(*req.OrganizationID),
 				jetwayv1.LabelManagedBy:    jetwayv1.ManagedByJetway,
 			},
+			// Fly knows about what it created: no resource.created for it.
+			Annotations: map[string]string{jetwayv1.AnnotationOrigin: jetwayv1.OriginFly},
 		},
 		Spec: specFrom(req, plan.Name),
 	}
@@ -151,7 +153,7 @@ func (s *Server) answerProvisioned(w http.ResponseWriter, r *http.Request, statu
 		s.log.Error(err, "Plan renders no config", "plan", plan.Name)
 		return
 	}
-	writeJSON(w, status, provisionResponse{resource: res, Config: config})
+	writeJSON(w, status, provisionResponse{Resource: res, Config: config})
 }
 
 // immutableMismatch names the first immutable field a repeat changes.

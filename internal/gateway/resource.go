@@ -1,65 +1,17 @@
 package gateway
 
 import (
-	"time"
-
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/resource"
 )
-
-// resource is the GET shape, which is also a webhook's "resource". It never
-// carries credentials: those go to Fly only in the provisioning answer.
-type resource struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	Status         string   `json:"status"`
-	ErrorMessage   string   `json:"error_message,omitempty"`
-	FlyAppName     string   `json:"fly_app_name"`
-	OrganizationID string   `json:"organization_id"`
-	UserID         string   `json:"user_id,omitempty"`
-	Plan           string   `json:"plan"`
-	PrimaryRegion  string   `json:"primary_region"`
-	ReadRegions    []string `json:"read_regions"`
-	IPAddress      string   `json:"ip_address,omitempty"`
-	Hostname       string   `json:"hostname"`
-	CreatedAt      string   `json:"created_at"`
-}
 
 // provisionResponse is the answer to POST: the resource plus the config
 // Fly sets as secrets on the customer's app.
 type provisionResponse struct {
-	resource
+	resource.Resource
 	Config map[string]string `json:"config"`
 }
 
-// resourceOf renders an Extension for Fly. Until the controller has written
-// a status word, the extension is pending.
-func (s *Server) resourceOf(ext *jetwayv1.Extension) resource {
-	status := ext.Status.Phase
-	if status == "" {
-		status = jetwayv1.PhasePending
-	}
-	if !ext.DeletionTimestamp.IsZero() {
-		status = jetwayv1.PhaseDeleting
-	}
-	res := resource{
-		ID:             ext.Spec.ID,
-		Name:           ext.Spec.Name,
-		Status:         status,
-		FlyAppName:     naming.AppName(s.cfg.AppNamePrefix, ext.Spec.ID),
-		OrganizationID: ext.Spec.Organization.ID,
-		Plan:           ext.Spec.Plan,
-		PrimaryRegion:  ext.Spec.PrimaryRegion,
-		ReadRegions:    append([]string{}, ext.Spec.ReadRegions...),
-		IPAddress:      ext.Spec.IPAddress,
-		Hostname:       naming.DNSName(ext.Spec.Name, s.cfg.DNSZone),
-		CreatedAt:      ext.CreationTimestamp.UTC().Format(time.RFC3339),
-	}
-	if status == jetwayv1.PhaseError {
-		res.ErrorMessage = ext.Status.ErrorMessage
-	}
-	if ext.Spec.User != nil {
-		res.UserID = ext.Spec.User.ID
-	}
-	return res
+func (s *Server) resourceOf(ext *jetwayv1.Extension) resource.Resource {
+	return resource.Of(ext, s.cfg.AppNamePrefix, s.cfg.DNSZone)
 }

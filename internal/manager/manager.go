@@ -28,6 +28,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/signing"
+	"github.com/jetway-dev/jetway/internal/webhook"
 )
 
 // Options configure a Jetway process.
@@ -59,6 +60,12 @@ type Options struct {
 
 	// Controllers are the Extension controller's settings.
 	Controllers controllers.Settings
+	// WebhookURL is Fly's webhook endpoint for this provider; empty
+	// disables the notifier. WebhookSecret signs the webhooks.
+	WebhookURL    string
+	WebhookSecret []byte
+	// Notifier configures webhook retries.
+	Notifier controllers.NotifierSettings
 	// Sweeper configures the orphan sweeper; a zero Interval disables it.
 	Sweeper controllers.SweeperSettings
 
@@ -134,6 +141,23 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err := (&controllers.OrganizationReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
+	}
+
+	if opts.WebhookURL != "" {
+		if len(opts.WebhookSecret) == 0 {
+			return errors.New("a webhook secret is required to notify Fly")
+		}
+		ns := opts.Notifier
+		ns.AppNamePrefix = opts.Controllers.AppNamePrefix
+		ns.DNSZone = opts.Controllers.DNSZone
+		if err := (&controllers.NotifierReconciler{
+			Client:   mgr.GetClient(),
+			Sender:   &webhook.Sender{URL: opts.WebhookURL, Secret: opts.WebhookSecret},
+			Recorder: mgr.GetEventRecorder("jetway-notifier"),
+			Settings: ns,
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up notifier: %w", err)
+		}
 	}
 
 	if opts.Sweeper.Interval > 0 {
