@@ -22,7 +22,10 @@ import (
 	"github.com/jetway-dev/jetway/internal/manager"
 )
 
-const devOrg = "jetway-dev"
+const (
+	devOrg      = "jetway-dev"
+	devProvider = "jetway"
+)
 
 func newDevCommand() *cobra.Command {
 	var (
@@ -116,7 +119,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 		return err
 	}
 
-	sim := flysim.New(flysim.Options{Token: flyToken, OrgSlug: devOrg, BootTime: bootTime})
+	sim := flysim.New(flysim.Options{Token: flyToken, OrgSlug: devOrg, BootTime: bootTime, WebhookSecret: webhookSecret})
 	simServer := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := simServer.Serve(flyLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -135,6 +138,9 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	opts.RestConfig = cp.Config
 	opts.StateDir = dir
 	opts.Fly = fly.Options{BaseURL: flysimURL, Token: flyToken, OrgSlug: devOrg}
+	// Fly's webhook endpoint for this provider is played by flysim too.
+	opts.WebhookURL = flysimURL + "/api/hooks/extensions/" + devProvider
+	opts.WebhookSecret = []byte(webhookSecret)
 	opts.Log = ctrl.Log
 	gatewayURL := opts.Gateway.ExternalURL + opts.Gateway.BasePath
 
@@ -175,6 +181,7 @@ Try it, in another terminal:
   kubectl get ext -A
   kubectl wait --for=condition=Ready ext --all -A --timeout=2m
   bin/jetway fly get demo-1
+  bin/jetway fly webhooks            # what Fly was told
   bin/jetway fly delete demo-1
 
 Press Ctrl-C to stop everything.

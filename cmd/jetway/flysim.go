@@ -21,8 +21,9 @@ func newFlysimCommand() *cobra.Command {
 		bootTime time.Duration
 		latency  time.Duration
 		faults   flysim.Faults
+		webhook  string
 	)
-	envNames := map[string]string{"token": "FLYSIM_TOKEN"}
+	envNames := map[string]string{"token": "FLYSIM_TOKEN", "webhook-secret": "FLYSIM_WEBHOOK_SECRET"}
 	cmd := &cobra.Command{
 		Use:   "flysim",
 		Short: "Run the Fly Machines API stand-in on its own",
@@ -36,7 +37,7 @@ func newFlysimCommand() *cobra.Command {
 			if err := faults.Validate(); err != nil {
 				return fmt.Errorf("faults: %w", err)
 			}
-			sim := flysim.New(flysim.Options{Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults})
+			sim := flysim.New(flysim.Options{Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults, WebhookSecret: webhook})
 			defer sim.Close()
 			srv := &http.Server{Addr: addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 			ctx := ctrl.SetupSignalHandler()
@@ -55,6 +56,11 @@ func newFlysimCommand() *cobra.Command {
 					"faults at /flysim/v1/faults)\n",
 				addr, org, bootTime, latency, f.LatencyP50, f.LatencyP95,
 				f.ServerErrorRate, f.HangRate, f.HangFor, f.LostResponseRate, f.CapacityErrorRate, f.CrashRate, f.Seed)
+			if webhook == "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "webhooks to /api/hooks/extensions/{provider} answer 503: no --webhook-secret")
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "webhooks accepted at /api/hooks/extensions/{provider}; see them with `jetway fly webhooks`")
+			}
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -75,6 +81,7 @@ func newFlysimCommand() *cobra.Command {
 	fs.Float64Var(&faults.CapacityErrorRate, "capacity-error-rate", 0, "Probability a machine create/update/start fails for capacity")
 	fs.Float64Var(&faults.CrashRate, "crash-rate", 0, "Probability a started machine later crashes into state failed")
 	fs.Int64Var(&faults.Seed, "seed", 0, "Seed for latency and faults (0: from the clock; the one used is printed)")
+	fs.StringVar(&webhook, "webhook-secret", "", "Secret providers sign webhooks to Fly with (POST /api/hooks/extensions/{provider}); empty: that endpoint answers 503")
 	envHelp(cmd, envNames)
 	return cmd
 }

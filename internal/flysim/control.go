@@ -18,9 +18,12 @@ func (s *Server) controlRoutes() {
 	s.control("GET "+controlPrefix+"faults", s.getFaultsControl)
 	s.control("PUT "+controlPrefix+"faults", s.putFaultsControl)
 	s.control("GET "+controlPrefix+"stats", s.getStatsControl)
+	s.control("GET "+controlPrefix+"webhooks", s.getWebhooksControl)
+	s.control("GET "+controlPrefix+"webhook-failure", s.getWebhookFailureControl)
+	s.control("PUT "+controlPrefix+"webhook-failure", s.putWebhookFailureControl)
 	s.control("/flysim/", func(r *http.Request) reply {
 		switch strings.TrimPrefix(r.URL.Path, controlPrefix) {
-		case "faults", "stats":
+		case "faults", "stats", "webhooks", "webhook-failure":
 			return errReply(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
 		}
 		return errReply(http.StatusNotFound, "not found")

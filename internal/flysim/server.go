@@ -32,6 +32,10 @@ type Options struct {
 	// Now is the clock used for timestamps and lease expiry. Default time.Now.
 	// State transitions still run on real timers.
 	Now func() time.Time
+	// WebhookSecret is the shared secret providers sign their webhooks to
+	// Fly with (POST /api/hooks/extensions/{provider}; see webhook.go).
+	// Empty: that endpoint answers 503.
+	WebhookSecret string
 }
 
 const defaultBootTime = 300 * time.Millisecond
@@ -67,6 +71,8 @@ type Server struct {
 	injected    map[string]int
 	rateLimited int
 	hung        int // requests currently held by a hang fault
+
+	hooks *webhookSink // Fly's incoming webhooks; its own lock
 }
 
 // reply is a fully rendered response. Handlers build it under s.mu so that
@@ -110,6 +116,7 @@ func New(opts Options) *Server {
 	}
 	s.routes()
 	s.controlRoutes()
+	s.webhookRoutes()
 	return s
 }
 
