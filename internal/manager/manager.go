@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -70,6 +71,11 @@ type Options struct {
 	Sweeper controllers.SweeperSettings
 
 	Log logr.Logger
+
+	// RestartableInProcess lets a test stop Jetway and start it again in the
+	// same process: controller-runtime otherwise refuses a second controller
+	// with a name it has seen, to keep metric names unique.
+	RestartableInProcess bool
 }
 
 // NewScheme returns the scheme with every type Jetway reads or writes.
@@ -111,6 +117,7 @@ func Run(ctx context.Context, opts Options) error {
 			&corev1.ConfigMap{}: {Label: tombstoneSelector()},
 		}},
 		GracefulShutdownTimeout: durationPtr(30 * time.Second),
+		Controller:              config.Controller{SkipNameValidation: &opts.RestartableInProcess},
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

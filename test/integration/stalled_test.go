@@ -53,7 +53,7 @@ func TestRejectedTokenStalls(t *testing.T) {
 	g := newG(t)
 	ctx := ctxFor(t)
 	sim.SetToken("a-token-jetway-does-not-have")
-	t.Cleanup(func() { sim.SetToken(flyToken) })
+	defer sim.SetToken(flyToken) // before the cleanups, which need Fly
 
 	ext := gitopsExtension(t, "badtoken", "lhr")
 	g.Eventually(condition(ctx, ext, jetwayv1.ConditionStalled)).Should(gomega.And(
@@ -85,7 +85,7 @@ func TestCapacityErrorsAreRetried(t *testing.T) {
 	g := newG(t)
 	ctx := ctxFor(t)
 	sim.SetFaults(flysim.Faults{Seed: 3, CapacityErrorRate: 1})
-	t.Cleanup(func() { sim.SetFaults(flysim.Faults{}) })
+	defer sim.SetFaults(flysim.Faults{}) // before the cleanups, which need Fly
 
 	ext := gitopsExtension(t, "capacity", "nrt")
 	g.Eventually(condition(ctx, ext, jetwayv1.ConditionMachinesReady)).Should(gomega.And(

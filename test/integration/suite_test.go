@@ -37,16 +37,18 @@ import (
 
 // Settings shared by the harness and the assertions.
 const (
-	orgSlug       = "jetway-test"
-	flyToken      = "flysim-integration-token"
-	appPrefix     = "jetway"
-	dnsZone       = "ext.jetway.test"
-	dnsTTL        = 60
-	basePath      = "/flyio"
-	defaultPlan   = "standard"
-	largePlan     = "large"
-	standardImage = "registry.example.com/logjam:1.0"
-	largeImage    = "registry.example.com/logjam-large:1.0"
+	orgSlug         = "jetway-test"
+	flyToken        = "flysim-integration-token"
+	webhookSecret   = "integration-webhook-secret"
+	webhookProvider = "jetway"
+	appPrefix       = "jetway"
+	dnsZone         = "ext.jetway.test"
+	dnsTTL          = 60
+	basePath        = "/flyio"
+	defaultPlan     = "standard"
+	largePlan       = "large"
+	standardImage   = "registry.example.com/logjam:1.0"
+	largeImage      = "registry.example.com/logjam-large:1.0"
 	// connTemplate is the default plan's connection URL.
 	connTemplate = "postgres://{{.Username}}:{{.Password}}@{{.Host}}:{{.Port}}/db"
 )
@@ -114,7 +116,7 @@ func runSuite(m *testing.M) (code int) {
 		return fail("kubernetes client: %v", err)
 	}
 
-	sim = flysim.New(flysim.Options{Token: flyToken, OrgSlug: orgSlug, BootTime: 200 * time.Millisecond})
+	sim = flysim.New(flysim.Options{Token: flyToken, OrgSlug: orgSlug, BootTime: 200 * time.Millisecond, WebhookSecret: webhookSecret})
 	simServer := httptest.NewServer(sim)
 	defer sim.Close()
 	defer simServer.Close()
@@ -132,19 +134,11 @@ func runSuite(m *testing.M) (code int) {
 	}
 	defer os.RemoveAll(stateDir)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- manager.Run(ctx, managerOptions(cfg, addr, stateDir, simServer.URL, logger)) }()
+	currentOptions = managerOptions(cfg, addr, stateDir, simServer.URL, logger)
+	runErr := startManager()
 	defer func() {
-		cancel()
-		select {
-		case err := <-runErr:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				fmt.Fprintf(os.Stderr, "manager.Run returned: %v\n", err)
-				code = 1
-			}
-		case <-time.After(60 * time.Second):
-			fmt.Fprintln(os.Stderr, "manager.Run did not return within 60s of cancel")
+		if err := stopManager(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
 	}()
@@ -158,6 +152,47 @@ func runSuite(m *testing.M) (code int) {
 	return m.Run()
 }
 
+var (
+	currentOptions manager.Options
+	stopCurrent    context.CancelFunc
+	currentRunErr  chan error
+)
+
+// startManager runs Jetway with currentOptions in the background.
+func startManager() <-chan error {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopCurrent = cancel
+	currentRunErr = make(chan error, 1)
+	go func() { currentRunErr <- manager.Run(ctx, currentOptions) }()
+	return currentRunErr
+}
+
+// stopManager stops the running Jetway and waits for it to return.
+func stopManager() error {
+	stopCurrent()
+	select {
+	case err := <-currentRunErr:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("manager.Run returned: %w", err)
+		}
+		return nil
+	case <-time.After(60 * time.Second):
+		return errors.New("manager.Run did not return within 60s of cancel")
+	}
+}
+
+// restartManager stops Jetway and starts a new one, as an upgrade or a node
+// drain would, and waits until its gateway answers again.
+func restartManager(t testing.TB) {
+	t.Helper()
+	if err := stopManager(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitForGateway(startManager()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr.Logger) manager.Options {
 	return manager.Options{
 		RestConfig: cfg,
@@ -169,6 +204,17 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 		SharedSecrets: [][]byte{secret},
 		StateDir:      stateDir,
 		Fly:           fly.Options{BaseURL: flyURL, Token: flyToken, OrgSlug: orgSlug},
+		// Fly's webhook endpoint is flysim's sink, with a short retry
+		// schedule so outages and recoveries fit in a test.
+		WebhookURL:    flyURL + "/api/hooks/extensions/" + webhookProvider,
+		WebhookSecret: []byte(webhookSecret),
+		Notifier: controllers.NotifierSettings{
+			FirstRetry:              100 * time.Millisecond,
+			MaxRetryInterval:        time.Second,
+			GiveUpAfter:             time.Hour,
+			FailingAfter:            3,
+			MaxConcurrentReconciles: 4,
+		},
 		Controllers: controllers.Settings{
 			AppNamePrefix:           appPrefix,
 			DNSZone:                 dnsZone,
@@ -177,7 +223,8 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			PollInterval:            300 * time.Millisecond,
 			MaxConcurrentReconciles: 4,
 		},
-		Log: logger,
+		Log:                  logger,
+		RestartableInProcess: true,
 	}
 }
 
