@@ -168,6 +168,11 @@ func (r *ExtensionReconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwa
 		markFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachineFailed,
 			"Machine(s) %s failed on Fly; %d/%d running", strings.Join(failed, ", "), running, len(desired))
 		return r.Settings.PollInterval
+	case running == len(desired) && len(ext.Status.Machines) == len(desired) && sleepy && allAsleep(ext.Status.Machines):
+		// Fly's proxy stopped them for want of traffic; the next request
+		// wakes one. Ready, but asleep.
+		markTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesAsleep, "%d/%d machines asleep; they wake on traffic", running, len(desired))
+		return 0
 	case running == len(desired) && len(ext.Status.Machines) == len(desired):
 		markTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesRunning, "%d/%d machines running", running, len(desired))
 		return 0
@@ -187,4 +192,14 @@ func autostops(plan *jetwayv1.ExtensionPlan) bool {
 		}
 	}
 	return false
+}
+
+// allAsleep reports whether every machine is stopped or suspended.
+func allAsleep(ms []jetwayv1.MachineStatus) bool {
+	for _, m := range ms {
+		if m.State != flygo.MachineStateStopped && m.State != flygo.MachineStateSuspended {
+			return false
+		}
+	}
+	return len(ms) > 0
 }

@@ -78,6 +78,9 @@ func summarize(ext *jetwayv1.Extension, stalled *terminal) {
 		meta.RemoveStatusCondition(&ext.Status.Conditions, jetwayv1.ConditionReconciling)
 		meta.RemoveStatusCondition(&ext.Status.Conditions, jetwayv1.ConditionStalled)
 		ext.Status.Phase = jetwayv1.PhaseReady
+		if c := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionMachinesReady); c != nil && c.Reason == jetwayv1.ReasonMachinesAsleep {
+			ext.Status.Phase = jetwayv1.PhaseSleeping
+		}
 		ext.Status.ErrorMessage = ""
 	default:
 		msg := strings.Join(notReady, "; ")

@@ -31,6 +31,7 @@ const (
 	ReasonInsufficientCapacity = "InsufficientCapacity"
 	ReasonMachinesStarting     = "MachinesStarting"
 	ReasonMachinesRunning      = "MachinesRunning"
+	ReasonMachinesAsleep       = "MachinesAsleep"
 	ReasonMachineFailed        = "MachineFailed"
 	ReasonMachineRestarted     = "MachineRestarted"
 	ReasonIPAllocated          = "IPAllocated"

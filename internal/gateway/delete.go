@@ -3,10 +3,13 @@ package gateway
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/provision"
 )
 
@@ -44,6 +47,15 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ext.DeletionTimestamp.IsZero() {
+		// Not reconciled yet, the Extension has no finalizer and goes at once,
+		// so no controller will write its tombstone: write it here, or Fly's
+		// repeated DELETE would get 404 instead of 200.
+		if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+			if err := provision.WriteTombstone(ctx, s.client, ext, time.Now()); err != nil {
+				s.internalError(w, r, err)
+				return
+			}
+		}
 		err := s.client.Delete(ctx, ext, client.PropagationPolicy(metav1.DeletePropagationBackground),
 			client.Preconditions{UID: &ext.UID})
 		if client.IgnoreNotFound(err) != nil {

@@ -31,6 +31,23 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("index extensions by name: %w", err)
 	}
+	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexMachineID, func(o client.Object) []string {
+		var ids []string
+		for _, m := range o.(*jetwayv1.Extension).Status.Machines {
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}); err != nil {
+		return fmt.Errorf("index extensions by machine id: %w", err)
+	}
+	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexAppName, func(o client.Object) []string {
+		if app := o.(*jetwayv1.Extension).Status.AppName; app != "" {
+			return []string{app}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("index extensions by app: %w", err)
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // handleProvision answers POST /extensions. The answer comes once the
 // Extension is persisted; the controllers do the Fly work afterwards. A

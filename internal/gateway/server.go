@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/jetway-dev/jetway/internal/signing"
 )
@@ -54,6 +55,15 @@ type Server struct {
 	scheme *runtime.Scheme
 	log    logr.Logger
 	http   *http.Server
+	// recorder records machine events on Extensions; nil records nothing.
+	recorder recorder.EventRecorder
+}
+
+// WithRecorder makes the gateway record Fly's machine events as
+// Kubernetes Events on their Extensions.
+func (s *Server) WithRecorder(r recorder.EventRecorder) *Server {
+	s.recorder = r
+	return s
 }
 
 // New builds the gateway.
@@ -102,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+b+"/extensions/{id}", s.handleGet)
 	mux.HandleFunc("PATCH "+b+"/extensions/{id}", s.handleUpdate)
 	mux.HandleFunc("DELETE "+b+"/extensions/{id}", s.handleDelete)
+	mux.HandleFunc("POST "+b+"/extensions/events", s.handleEvents)
 	mux.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such endpoint.")
 	})

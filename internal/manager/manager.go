@@ -194,6 +194,7 @@ func Run(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
+		gw.WithRecorder(mgr.GetEventRecorder("jetway-gateway"))
 		if err := mgr.Add(gw); err != nil {
 			return fmt.Errorf("add gateway: %w", err)
 		}
