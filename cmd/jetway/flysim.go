@@ -22,8 +22,11 @@ func newFlysimCommand() *cobra.Command {
 		latency  time.Duration
 		faults   flysim.Faults
 		webhook  string
+		events   string
+		evSecret string
+		idle     time.Duration
 	)
-	envNames := map[string]string{"token": "FLYSIM_TOKEN", "webhook-secret": "FLYSIM_WEBHOOK_SECRET"}
+	envNames := map[string]string{"token": "FLYSIM_TOKEN", "webhook-secret": "FLYSIM_WEBHOOK_SECRET", "events-secret": "FLYSIM_EVENTS_SECRET"}
 	cmd := &cobra.Command{
 		Use:   "flysim",
 		Short: "Run the Fly Machines API stand-in on its own",
@@ -37,7 +40,16 @@ func newFlysimCommand() *cobra.Command {
 			if err := faults.Validate(); err != nil {
 				return fmt.Errorf("faults: %w", err)
 			}
-			sim := flysim.New(flysim.Options{Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults, WebhookSecret: webhook})
+			if err := flysim.ValidateEventsURL(events); err != nil {
+				return fmt.Errorf("--events-url: %w", err)
+			}
+			if idle < 0 {
+				return errors.New("--idle-after must not be negative (0 turns autostop off)")
+			}
+			sim := flysim.New(flysim.Options{
+				Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults, WebhookSecret: webhook,
+				EventsURL: events, EventsSecret: evSecret, IdleAfter: idle,
+			})
 			defer sim.Close()
 			srv := &http.Server{Addr: addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 			ctx := ctrl.SetupSignalHandler()
@@ -61,6 +73,19 @@ func newFlysimCommand() *cobra.Command {
 			} else {
 				fmt.Fprintln(cmd.OutOrStdout(), "webhooks accepted at /api/hooks/extensions/{provider}; see them with `jetway fly webhooks`")
 			}
+			switch {
+			case events == "":
+				fmt.Fprintln(cmd.OutOrStdout(), "machine events: off (no --events-url; PUT /flysim/v1/events turns them on)")
+			case evSecret == "":
+				fmt.Fprintf(cmd.OutOrStdout(), "machine events to %s, UNSIGNED (no --events-secret): a provider will reject them\n", events)
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "machine events to %s, signed (duplicates %g)\n", events, f.DuplicateEventRate)
+			}
+			if idle > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "autostop: machines with autostop services stop after %s without traffic (POST /flysim/v1/apps/{app}/traffic)\n", idle)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "autostop: off (--idle-after 0)")
+			}
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -81,6 +106,10 @@ func newFlysimCommand() *cobra.Command {
 	fs.Float64Var(&faults.CapacityErrorRate, "capacity-error-rate", 0, "Probability a machine create/update/start fails for capacity")
 	fs.Float64Var(&faults.CrashRate, "crash-rate", 0, "Probability a started machine later crashes into state failed")
 	fs.Int64Var(&faults.Seed, "seed", 0, "Seed for latency and faults (0: from the clock; the one used is printed)")
+	fs.Float64Var(&faults.DuplicateEventRate, "duplicate-event-rate", 0, "Probability a machine event is delivered twice (same ce-id)")
+	fs.StringVar(&events, "events-url", "", "Provider endpoint machine events are POSTed to as CloudEvents (e.g. http://127.0.0.1:8080/flyio/extensions/events); empty: none")
+	fs.StringVar(&evSecret, "events-secret", "", "Shared provisioning secret machine events are signed with (X-Signature); empty: unsigned")
+	fs.DurationVar(&idle, "idle-after", 30*time.Second, "Fly proxy autostop: stop/suspend machines whose services have autostop after this long without traffic (0: off)")
 	fs.StringVar(&webhook, "webhook-secret", "", "Secret providers sign webhooks to Fly with (POST /api/hooks/extensions/{provider}); empty: that endpoint answers 503")
 	envHelp(cmd, envNames)
 	return cmd

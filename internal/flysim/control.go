@@ -21,9 +21,15 @@ func (s *Server) controlRoutes() {
 	s.control("GET "+controlPrefix+"webhooks", s.getWebhooksControl)
 	s.control("GET "+controlPrefix+"webhook-failure", s.getWebhookFailureControl)
 	s.control("PUT "+controlPrefix+"webhook-failure", s.putWebhookFailureControl)
+	s.control("GET "+controlPrefix+"events", s.getEventsControl)
+	s.control("PUT "+controlPrefix+"events", s.putEventsControl)
+	s.control("POST "+controlPrefix+"apps/{app}/traffic", s.trafficControl)
+	s.control(controlPrefix+"apps/{app}/traffic", func(r *http.Request) reply {
+		return errReply(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
+	})
 	s.control("/flysim/", func(r *http.Request) reply {
 		switch strings.TrimPrefix(r.URL.Path, controlPrefix) {
-		case "faults", "stats", "webhooks", "webhook-failure":
+		case "faults", "stats", "webhooks", "webhook-failure", "events":
 			return errReply(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
 		}
 		return errReply(http.StatusNotFound, "not found")

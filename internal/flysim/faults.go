@@ -45,6 +45,10 @@ type Faults struct {
 	// its main process dies 0.5–3×BootTime later, leaving it "failed" with
 	// an "exit" event that says why.
 	CrashRate float64
+	// DuplicateEventRate is the chance that a machine event sent to the
+	// provider (Options.EventsURL) is delivered twice, with the same ce-id,
+	// as an at-least-once sender does. See events.go.
+	DuplicateEventRate float64
 }
 
 const defaultHangFor = 65 * time.Second
@@ -60,6 +64,7 @@ func (f Faults) Validate() error {
 		{"lost_response_rate", f.LostResponseRate},
 		{"capacity_error_rate", f.CapacityErrorRate},
 		{"crash_rate", f.CrashRate},
+		{"duplicate_event_rate", f.DuplicateEventRate},
 	}
 	for _, r := range rates {
 		if !(r.v >= 0 && r.v <= 1) { // also catches NaN
@@ -102,12 +107,13 @@ type faultState struct {
 	capacity *rand.Rand
 	crash    *rand.Rand
 	latency  *rand.Rand
+	events   *rand.Rand // duplicate machine events
 }
 
 func newFaultState(f Faults) faultState {
 	seed := uint64(f.Seed)
 	stream := func(n uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, n)) }
-	return faultState{cfg: f, request: stream(1), capacity: stream(2), crash: stream(3), latency: stream(4)}
+	return faultState{cfg: f, request: stream(1), capacity: stream(2), crash: stream(3), latency: stream(4), events: stream(5)}
 }
 
 // SetFaults replaces the faults in force, effective for the next request

@@ -21,20 +21,24 @@ type faultsJSON struct {
 	LostResponseRate  float64 `json:"lost_response_rate"`
 	CapacityErrorRate float64 `json:"capacity_error_rate"`
 	CrashRate         float64 `json:"crash_rate"`
+	// Left out when zero, so the faults JSON of a run without events reads
+	// as it did before the knob existed.
+	DuplicateEventRate float64 `json:"duplicate_event_rate,omitempty"`
 }
 
 // MarshalJSON implements json.Marshaler.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{
-		Seed:              f.Seed,
-		LatencyP50:        f.LatencyP50.String(),
-		LatencyP95:        f.LatencyP95.String(),
-		ServerErrorRate:   f.ServerErrorRate,
-		HangRate:          f.HangRate,
-		HangFor:           f.HangFor.String(),
-		LostResponseRate:  f.LostResponseRate,
-		CapacityErrorRate: f.CapacityErrorRate,
-		CrashRate:         f.CrashRate,
+		Seed:               f.Seed,
+		LatencyP50:         f.LatencyP50.String(),
+		LatencyP95:         f.LatencyP95.String(),
+		ServerErrorRate:    f.ServerErrorRate,
+		HangRate:           f.HangRate,
+		HangFor:            f.HangFor.String(),
+		LostResponseRate:   f.LostResponseRate,
+		CapacityErrorRate:  f.CapacityErrorRate,
+		CrashRate:          f.CrashRate,
+		DuplicateEventRate: f.DuplicateEventRate,
 	})
 }
 
@@ -49,12 +53,13 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := Faults{
-		Seed:              in.Seed,
-		ServerErrorRate:   in.ServerErrorRate,
-		HangRate:          in.HangRate,
-		LostResponseRate:  in.LostResponseRate,
-		CapacityErrorRate: in.CapacityErrorRate,
-		CrashRate:         in.CrashRate,
+		Seed:               in.Seed,
+		ServerErrorRate:    in.ServerErrorRate,
+		HangRate:           in.HangRate,
+		LostResponseRate:   in.LostResponseRate,
+		CapacityErrorRate:  in.CapacityErrorRate,
+		CrashRate:          in.CrashRate,
+		DuplicateEventRate: in.DuplicateEventRate,
 	}
 	for _, d := range []struct {
 		name string

@@ -56,6 +56,9 @@ func (s *Server) addEventLocked(m *machine, typ, status, source string) {
 		Timestamp: s.now().UnixMilli(), // Fly event timestamps are milliseconds
 	}}
 	m.events = append([]event{ev}, m.events...)
+	if len(m.events) == 1 { // a machine's first event is its creation
+		s.machineChangedLocked(m)
+	}
 }
 
 // setStateLocked records a state change and wakes waiters.
@@ -63,6 +66,7 @@ func (s *Server) setStateLocked(m *machine, state string) {
 	m.m.State = state
 	m.m.UpdatedAt = s.now().Format(time.RFC3339)
 	s.broadcastLocked()
+	s.machineChangedLocked(m) // events to the provider, autostop; see events.go
 }
 
 // beginLocked starts a user-driven operation: pending transitions from an
@@ -124,8 +128,14 @@ var (
 
 // transitionLocked moves m through t, settling after d.
 func (s *Server) transitionLocked(m *machine, t transition, d time.Duration) {
+	s.transitionByLocked(m, t, d, "user")
+}
+
+// transitionByLocked is transitionLocked on behalf of source: "user" for
+// the API, "fly-proxy" for autostop and autostart (see autostop.go).
+func (s *Server) transitionByLocked(m *machine, t transition, d time.Duration, source string) {
 	gen := s.beginLocked(m)
-	s.addEventLocked(m, t.event, t.via, "user")
+	s.addEventLocked(m, t.event, t.via, source)
 	s.setStateLocked(m, t.via)
 	s.stepLocked(m, gen, d, func() {
 		if t.to == stateStarted {

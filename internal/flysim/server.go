@@ -36,6 +36,16 @@ type Options struct {
 	// Fly with (POST /api/hooks/extensions/{provider}; see webhook.go).
 	// Empty: that endpoint answers 503.
 	WebhookSecret string
+	// EventsURL is where machine events are POSTed as CloudEvents, as Fly
+	// does to a provider (e.g. http://127.0.0.1:8080/flyio/extensions/events).
+	// Empty: no events. EventsSecret signs them (X-Signature); empty sends
+	// them unsigned. SetEventsURL changes both later. See events.go.
+	EventsURL    string
+	EventsSecret string
+	// IdleAfter is how long Fly's proxy lets a started machine whose
+	// services have autostop "stop" or "suspend" go without traffic before
+	// stopping or suspending it. 0 turns autostop off. See autostop.go.
+	IdleAfter time.Duration
 }
 
 const defaultBootTime = 300 * time.Millisecond
@@ -73,6 +83,9 @@ type Server struct {
 	hung        int // requests currently held by a hang fault
 
 	hooks *webhookSink // Fly's incoming webhooks; its own lock
+
+	events  *eventEmitter      // machine events to the provider; its own lock
+	traffic map[*app]time.Time // last simulated request per app, real time; see autostop.go
 }
 
 // reply is a fully rendered response. Handlers build it under s.mu so that
@@ -113,6 +126,8 @@ func New(opts Options) *Server {
 		limits:   newLimiter(),
 		faults:   newFaultState(opts.Faults.withDefaults()),
 		injected: newInjectedCounts(),
+		events:   newEventEmitter(opts.EventsURL, opts.EventsSecret),
+		traffic:  map[*app]time.Time{},
 	}
 	s.routes()
 	s.controlRoutes()
@@ -242,7 +257,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops every background timer and wakes blocked /wait requests. It
-// returns once no timer callback is running.
+// returns once no timer callback is running and the event senders have
+// stopped (events not yet delivered are dropped).
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -260,6 +276,7 @@ func (s *Server) Close() {
 	s.broadcastLocked()
 	s.mu.Unlock()
 	s.timersWG.Wait()
+	s.events.close()
 }
 
 // authorized compares the token in constant time. Scheme names are
