@@ -34,6 +34,7 @@ func newDevCommand() *cobra.Command {
 		dir        string
 		flysimAddr string
 		bootTime   time.Duration
+		idleAfter  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -43,7 +44,7 @@ func newDevCommand() *cobra.Command {
 				return err
 			}
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-			return runDev(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime)
+			return runDev(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime, idleAfter)
 		},
 	}
 	f.register(cmd, "127.0.0.1:8080")
@@ -57,11 +58,12 @@ func newDevCommand() *cobra.Command {
 	fs.StringVar(&dir, "dir", ".jetway", "Folder for etcd data, kubeconfig, dev.env and the nonce store")
 	fs.StringVar(&flysimAddr, "flysim-addr", "127.0.0.1:4280", "Address the Fly stand-in listens on")
 	fs.DurationVar(&bootTime, "fly-boot-time", time.Second, "How long a simulated Fly machine takes to start")
+	fs.DurationVar(&idleAfter, "fly-idle-after", 30*time.Second, "How long before Fly's proxy stops an idle machine of a plan with autostop")
 	envHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
 	return cmd
 }
 
-func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir, flysimAddr string, bootTime time.Duration) error {
+func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir, flysimAddr string, bootTime, idleAfter time.Duration) error {
 	log := ctrl.Log.WithName("dev")
 	if assets == "" {
 		return errors.New("--assets (or $KUBEBUILDER_ASSETS) must name the folder with kube-apiserver and etcd; `make run` sets it")
@@ -119,7 +121,20 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 		return err
 	}
 
-	sim := flysim.New(flysim.Options{Token: flyToken, OrgSlug: devOrg, BootTime: bootTime, WebhookSecret: webhookSecret})
+	external := f.externalURL
+	if external == "" {
+		external = "http://" + f.gatewayAddr
+	}
+	sim := flysim.New(flysim.Options{
+		Token: flyToken, OrgSlug: devOrg, BootTime: bootTime,
+		// flysim plays all of Fly: its webhook endpoint, the machine events
+		// it sends the provider, and the proxy that stops idle machines of
+		// plans with autostop.
+		WebhookSecret: webhookSecret,
+		EventsURL:     strings.TrimSuffix(external, "/") + f.basePath + "/extensions/events",
+		EventsSecret:  secret,
+		IdleAfter:     idleAfter,
+	})
 	simServer := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := simServer.Serve(flyLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

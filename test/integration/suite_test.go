@@ -41,6 +41,7 @@ const (
 	flyToken        = "flysim-integration-token"
 	webhookSecret   = "integration-webhook-secret"
 	webhookProvider = "jetway"
+	sleepyPlan      = "sleepy"
 	appPrefix       = "jetway"
 	dnsZone         = "ext.jetway.test"
 	dnsTTL          = 60
@@ -116,7 +117,8 @@ func runSuite(m *testing.M) (code int) {
 		return fail("kubernetes client: %v", err)
 	}
 
-	sim = flysim.New(flysim.Options{Token: flyToken, OrgSlug: orgSlug, BootTime: 200 * time.Millisecond, WebhookSecret: webhookSecret})
+	sim = flysim.New(flysim.Options{Token: flyToken, OrgSlug: orgSlug, BootTime: 200 * time.Millisecond,
+		WebhookSecret: webhookSecret, IdleAfter: 2 * time.Second})
 	simServer := httptest.NewServer(sim)
 	defer sim.Close()
 	defer simServer.Close()
@@ -127,6 +129,8 @@ func runSuite(m *testing.M) (code int) {
 	}
 	gatewayURL = "http://" + addr
 	flyAPI = &flycaller.Client{BaseURL: gatewayURL + basePath, Secret: secret}
+	// Fly tells the provider about its machines by CloudEvents.
+	sim.SetEventsURL(gatewayURL+basePath+"/extensions/events", string(secret))
 
 	stateDir, err := os.MkdirTemp("", "jetway-integration-")
 	if err != nil {
@@ -279,6 +283,20 @@ func createPlans(ctx context.Context) error {
 				DisplayName: "Standard",
 				Image:       standardImage,
 				Services:    service,
+				Connection: jetwayv1.ConnectionSpec{
+					Config: map[string]string{"LOGJAM_URL": connTemplate},
+					Port:   5432,
+				},
+			},
+		},
+		{
+			// Fly's proxy stops idle machines and starts one on traffic.
+			ObjectMeta: metav1.ObjectMeta{Name: sleepyPlan},
+			Spec: jetwayv1.ExtensionPlanSpec{
+				DisplayName: "Sleepy",
+				Image:       standardImage,
+				Services: []jetwayv1.ServiceSpec{{Protocol: "tcp", InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432}},
+					Autostop: "stop", Autostart: true}},
 				Connection: jetwayv1.ConnectionSpec{
 					Config: map[string]string{"LOGJAM_URL": connTemplate},
 					Port:   5432,
