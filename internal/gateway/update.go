@@ -61,9 +61,12 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 // applyUpdate writes the change with optimistic concurrency, re-reading on
-// conflict so a concurrent write is never overwritten.
+// conflict so a concurrent write is never overwritten. It starts from a
+// fresh read, not the cache: deciding "nothing changed" against a cached
+// copy that has not seen an earlier update yet would answer 200 and drop
+// this one (found by the chaos suite).
 func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *provisionRequest) (*jetwayv1.Extension, error) {
-	current := ext
+	var current *jetwayv1.Extension
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if current == nil {
 			fresh := &jetwayv1.Extension{}
