@@ -42,12 +42,13 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) crd paths="./internal/dns/externaldns/..." output:crd:artifacts:config=config/crd/external
 	$(CONTROLLER_GEN) rbac:roleName=jetway-manager paths="./controllers/..." paths="./internal/gateway/..." output:rbac:artifacts:config=config/rbac
+	@hack/sync-chart-crds.sh >/dev/null
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail if generated files are not committed.
-	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files)" ]; then \
 		echo "Generated files are stale; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- api config internal/dns/externaldns; git --no-pager diff --stat; exit 1; fi
+		git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -89,6 +90,18 @@ fuzz: ## Fuzz each target for FUZZ_TIME (committed seeds live in testdata/fuzz).
 		echo "fuzz $$name ($$pkg) for $(FUZZ_TIME)"; \
 		go test ./$$pkg -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) || exit 1; \
 	done
+
+# Flags for `make chaos` (e.g. CHAOS_ARGS="--seed 7 --keep") and `make load`.
+CHAOS_ARGS ?= --extensions 200 --restarts 1000
+LOAD_ARGS ?=
+
+.PHONY: chaos
+chaos: envtest build ## Chaos run: 1,000 SIGKILLs of the manager while Fly calls and fails, then check invariants (~31 min).
+	$(JETWAY) chaos --assets "$(KUBEBUILDER_ASSETS)" $(CHAOS_ARGS)
+
+.PHONY: load
+load: build ## Load the gateway of a running `make run` (start it first, in another terminal): 200 req/s for 30 s.
+	$(JETWAY) load --env-file .jetway/dev.env $(LOAD_ARGS)
 
 $(CONTROLLER_GEN): hack/tools/go.mod
 	@mkdir -p $(LOCALBIN)

@@ -25,5 +25,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newManagerCommand(), newDevCommand(), newFlysimCommand(), newFlyCommand(), newVersionCommand())
+	root.AddCommand(newChaosCommand(), newLoadCommand())
 	return root
 }

@@ -1,0 +1,141 @@
+package chaos
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is what a chaos run did and found.
+type Report struct {
+	Seed       int64
+	Extensions int
+	// Dir holds the run's files (manager.log, etcd data), if kept.
+	Dir string
+
+	Provisioned, Updated, Deleted int
+	// CrashPoints is how many times the manager was SIGKILLed.
+	CrashPoints int
+	// GatewayAnswers counts answers the gateway served the driver by HTTP
+	// status; GatewayUnanswered the driver's calls that got none (manager
+	// down or killed). Gateway5xx also counts the final checks' 5xx.
+	GatewayAnswers    map[int]int
+	GatewayUnanswered int
+	Gateway5xx        int
+	// FlyRequests is every Machines API request flysim saw; RateLimited
+	// those it answered 429 (Fly's limits, which Jetway should respect).
+	FlyRequests int
+	RateLimited int
+	// RateLimitedAfter are the 429s after faults went off, with the manager
+	// up for good: a restarted manager's client-side limiter starts full
+	// while Fly's buckets remember its predecessor, so restarts alone cause
+	// some; these are the ones steady state causes.
+	RateLimitedAfter int
+	// Injected counts flysim's faults by kind.
+	Injected map[string]int
+
+	Chaos         time.Duration // from the first call to the last crash point and driver call
+	ConvergeTime  time.Duration // from faults off to the first clean check
+	Converged     bool
+	Total         time.Duration
+	ManagerStarts int
+
+	// Invariants holds every invariant's violations, empty when it held.
+	Invariants map[string][]string
+}
+
+// Violations lists every violation, one line each, invariant first.
+func (r *Report) Violations() []string {
+	var out []string
+	for _, inv := range r.invariantNames() {
+		for _, v := range r.Invariants[inv] {
+			out = append(out, inv+": "+v)
+		}
+	}
+	return out
+}
+
+// invariantNames is the fixed order, plus any unexpected kind at the end.
+func (r *Report) invariantNames() []string {
+	names := slices.Clone(invariantOrder)
+	for _, k := range sortedKeys(r.Invariants) {
+		if !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
+// WriteTable prints the figures and the invariants, then the first
+// violations of each invariant.
+func (r *Report) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "FIGURE\tVALUE\n")
+	row := func(name string, v any) { fmt.Fprintf(tw, "%s\t%v\n", name, v) }
+	row("seed", r.Seed)
+	row("extensions provisioned", r.Provisioned)
+	row("extensions updated", r.Updated)
+	row("extensions deleted", r.Deleted)
+	row("crash points (SIGKILLs)", r.CrashPoints)
+	row("manager starts", r.ManagerStarts)
+	row("gateway answers to the driver, by status", formatCounts(r.GatewayAnswers))
+	row("gateway calls unanswered (manager down)", r.GatewayUnanswered)
+	row("gateway 5xx served (driver and checks)", r.Gateway5xx)
+	row("Fly requests", r.FlyRequests)
+	row("Fly 429s Jetway caused (after faults off)", fmt.Sprintf("%d (%d)", r.RateLimited, r.RateLimitedAfter))
+	for _, kind := range sortedKeys(r.Injected) {
+		row("faults injected: "+kind, r.Injected[kind])
+	}
+	row("chaos phase", r.Chaos.Round(100*time.Millisecond))
+	converge := r.ConvergeTime.Round(100 * time.Millisecond).String()
+	if !r.Converged {
+		converge = "did not converge within " + converge
+	}
+	row("time to converge (faults off)", converge)
+	row("total run time", r.Total.Round(time.Second))
+	fmt.Fprintf(tw, "\t\nINVARIANT\tVIOLATIONS\n")
+	for _, inv := range r.invariantNames() {
+		row(inv, len(r.Invariants[inv]))
+	}
+	tw.Flush()
+	for _, inv := range r.invariantNames() {
+		vs := r.Invariants[inv]
+		if len(vs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%d):\n", inv, len(vs))
+		for i, v := range vs {
+			if i == maxDetailsPerInv {
+				fmt.Fprintf(w, "  … and %d more\n", len(vs)-i)
+				break
+			}
+			fmt.Fprintf(w, "  - %s\n", v)
+		}
+	}
+	if r.Dir != "" {
+		fmt.Fprintf(w, "\nrun files (manager.log, kubeconfig, etcd data): %s\n", r.Dir)
+	}
+}
+
+// Table is WriteTable into a string.
+func (r *Report) Table() string {
+	var b strings.Builder
+	r.WriteTable(&b)
+	return b.String()
+}
+
+func formatCounts(m map[int]int) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d=%d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,53 @@
+package chaos
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jetway-dev/jetway/internal/chaos"
+)
+
+// TestChaosConverges is the small chaos run: 50 extensions provisioned,
+// updated and deleted through the gateway while the manager is SIGKILLed
+// at random points and flysim injects Fly's failures; then every invariant
+// must hold. `make chaos` is the same with 1,000+ crash points.
+func TestChaosConverges(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	began := time.Now()
+	rep, err := chaos.Run(ctx, chaos.Config{
+		Assets:     assets(t),
+		JetwayBin:  jetwayBin(t),
+		Dir:        dir,
+		Extensions: 50,
+		Restarts:   15,
+		// A fixed seed keeps the workload and faults the same run to run;
+		// timing still varies, which is the point.
+		Seed:            1,
+		ConvergeTimeout: 3 * time.Minute,
+		Progress:        testWriter{t},
+	})
+	t.Logf("chaos run took %s", time.Since(began).Round(time.Second))
+	if rep != nil {
+		t.Logf("report:\n%s", rep.Table())
+	}
+	if err != nil {
+		t.Logf("last lines of the manager log:\n%s", logTail(filepath.Join(dir, "manager.log"), 60))
+		t.Fatal(err)
+	}
+	if rep.CrashPoints < 5 || rep.Provisioned < 50 {
+		t.Fatalf("the run was too small to mean anything: %d crash points, %d extensions provisioned", rep.CrashPoints, rep.Provisioned)
+	}
+}
+
+// testWriter sends progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
