@@ -92,5 +92,5 @@ func (r *ExtensionReconciler) patchStatusIfChanged(ctx context.Context, before, 
 	if equality.Semantic.DeepEqual(before.Status, ext.Status) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, ext, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
+	return client.IgnoreNotFound(r.writeStatus(ctx, before, ext))
 }

@@ -167,12 +167,9 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 	// of the episode says enough.
 	messageOnly := err != nil && !isTerminal && sameButMessages(before.Status, ext.Status)
 	if !messageOnly && !equality.Semantic.DeepEqual(before.Status, ext.Status) {
-		// Optimistic lock: the notifier writes conditions too, and a merge
-		// patch replaces the whole list, so a stale copy must not win. Our
-		// own mid-pass write (saveMachineIDs) moved the version on.
+		// Our own mid-pass write (saveMachineIDs) moved the version on.
 		before.ResourceVersion = ext.ResourceVersion
-		lock := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-		if perr := r.Status().Patch(ctx, ext, lock); perr != nil && !apierrors.IsNotFound(perr) {
+		if perr := r.writeStatus(ctx, before, ext); perr != nil && !apierrors.IsNotFound(perr) {
 			return ctrl.Result{}, errors.Join(err, fmt.Errorf("patch status: %w", perr))
 		}
 	}

@@ -68,10 +68,12 @@ type NotifierSettings struct {
 // so one failing delivery never holds up another.
 type NotifierReconciler struct {
 	client.Client
-	Sender   *webhook.Sender
-	Recorder recorder.EventRecorder
-	Settings NotifierSettings
-	Now      func() time.Time
+	// APIReader reads live objects when a status write conflicts.
+	APIReader client.Reader
+	Sender    *webhook.Sender
+	Recorder  recorder.EventRecorder
+	Settings  NotifierSettings
+	Now       func() time.Time
 }
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
@@ -109,7 +111,7 @@ func (r *NotifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		markTrue(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonDelivered, "Fly has the extension's current state")
 	}
 	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
-		if err := r.Status().Patch(ctx, ext, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if err := writeOwnedStatus(ctx, r.Client, r.APIReader, before, ext, notifierStatusOnto); err != nil {
 			return ctrl.Result{}, fmt.Errorf("save notification state: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -90,5 +91,33 @@ func TestDigestNoticesWhatFlyShows(t *testing.T) {
 	same.CreatedAt = "2030-01-01T00:00:00Z"
 	if webhook.Digest(webhook.ActionUpdated, same) != d {
 		t.Error("fields Fly is not told about must not change the digest")
+	}
+}
+
+func TestConflictMergeKeepsEachWritersFields(t *testing.T) {
+	flyNotified := func(reason string) *jetwayv1.Extension {
+		e := &jetwayv1.Extension{}
+		markTrue(e, jetwayv1.ConditionFlyNotified, reason, "x")
+		return e
+	}
+	theirs := flyNotified("FromNotifier").Status
+	theirs.Notification = &jetwayv1.NotificationStatus{Acknowledged: &jetwayv1.Notification{DeliveryID: "n1"}}
+	mine := flyNotified("StaleCopy").Status
+	mine.Phase = "ready"
+
+	got := ownStatusOnto(theirs, mine)
+	if got.Phase != "ready" || got.Notification == nil || got.Notification.Acknowledged.DeliveryID != "n1" {
+		t.Fatalf("controller merge lost a field: %+v", got)
+	}
+	if c := meta.FindStatusCondition(got.Conditions, jetwayv1.ConditionFlyNotified); c == nil || c.Reason != "FromNotifier" {
+		t.Fatalf("controller merge overwrote the notifier's condition: %+v", c)
+	}
+
+	mineN := flyNotified("Mine").Status
+	mineN.Notification = &jetwayv1.NotificationStatus{Acknowledged: &jetwayv1.Notification{DeliveryID: "n2"}}
+	theirsC := jetwayv1.ExtensionStatus{Phase: "sleeping"}
+	gotN := notifierStatusOnto(theirsC, mineN)
+	if gotN.Phase != "sleeping" || gotN.Notification.Acknowledged.DeliveryID != "n2" {
+		t.Fatalf("notifier merge: %+v", gotN)
 	}
 }

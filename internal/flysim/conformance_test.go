@@ -20,9 +20,10 @@ import (
 // spec describes. Both checks read the raw bytes flysim sends, not what
 // fly-go makes of them, since fly-go silently drops what it does not know.
 
-// swaggerPath is the spec shipped beside the repository (CI checks out
-// shared/ next to it).
-const swaggerPath = "../../../shared/spec/fly-machines-api-2024.swagger.json"
+// swaggerPath is a copy of the 2024 snapshot of Fly's Machines API spec from
+// the project's seed documents (shared/spec), kept here so the test needs
+// nothing outside the repository.
+const swaggerPath = "testdata/fly-machines-api-2024.swagger.json"
 
 // machineWire is a Machine as flysim sends it: fly-go v0.2.2's type plus
 // the fields it does not model. Every extra must be in the spec or in a
@@ -96,8 +97,7 @@ func loadSwagger(t *testing.T) map[string]*swaggerSchema {
 	t.Helper()
 	raw, err := os.ReadFile(swaggerPath)
 	if err != nil {
-		t.Fatalf("Fly's Machines API spec is needed for this test and was not found at %s "+
-			"(it lives in shared/spec beside the repository checkout): %v", swaggerPath, err)
+		t.Fatalf("Fly's Machines API spec is needed for this test and was not found at %s: %v", swaggerPath, err)
 	}
 	var doc struct {
 		Definitions map[string]*swaggerSchema `json:"definitions"`

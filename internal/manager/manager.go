@@ -158,10 +158,11 @@ func Run(ctx context.Context, opts Options) error {
 		ns.AppNamePrefix = opts.Controllers.AppNamePrefix
 		ns.DNSZone = opts.Controllers.DNSZone
 		if err := (&controllers.NotifierReconciler{
-			Client:   mgr.GetClient(),
-			Sender:   &webhook.Sender{URL: opts.WebhookURL, Secret: opts.WebhookSecret},
-			Recorder: mgr.GetEventRecorder("jetway-notifier"),
-			Settings: ns,
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Sender:    &webhook.Sender{URL: opts.WebhookURL, Secret: opts.WebhookSecret},
+			Recorder:  mgr.GetEventRecorder("jetway-notifier"),
+			Settings:  ns,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up notifier: %w", err)
 		}

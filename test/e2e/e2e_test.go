@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,13 +185,25 @@ func (s *stack) flyMachines(app string) []map[string]any {
 	return res
 }
 
+// flyGet reads from the Fly stand-in. Like Fly, it rate-limits per app,
+// and Jetway's controller shares those buckets, so a 429 is waited out.
 func (s *stack) flyGet(path string, out any) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.env["FLYSIM_URL"]+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.env["FLYSIM_TOKEN"])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
+	var resp *http.Response
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequest(http.MethodGet, s.env["FLYSIM_URL"]+path, nil)
+		req.Header.Set("Authorization", "Bearer "+s.env["FLYSIM_TOKEN"])
+		var err error
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || attempt == 5 {
+			break
+		}
+		resp.Body.Close()
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		time.Sleep(time.Duration(max(wait, 1)) * time.Second)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
