@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -78,25 +77,13 @@ func TestWebhookOutage(t *testing.T) {
 	id := uniqueID("outage")
 	provision(t, provisionRequest(id, "hookout-"+id, uniqueID("org")))
 	ready := waitReady(t, id)
-	g.Eventually(func() string {
-		cur := &jetwayv1.Extension{}
-		_ = k8s.Get(ctx, client.ObjectKeyFromObject(ready), cur)
-		if c := meta.FindStatusCondition(cur.Status.Conditions, jetwayv1.ConditionFlyNotified); c != nil {
-			return c.Reason
-		}
-		return ""
-	}).Should(gomega.Equal(jetwayv1.ReasonWebhookFailing))
+	g.Eventually(condition(ctx, ready, jetwayv1.ConditionFlyNotified)).Should(
+		gomega.HaveField("Reason", jetwayv1.ReasonWebhookFailing))
 	g.Expect(delivered(id)).To(gomega.BeEmpty())
 
 	g.Eventually(func() []string { return delivered(id) }).Should(gomega.Equal([]string{"resource.updated:ready"}))
-	g.Eventually(func() metav1.ConditionStatus {
-		cur := &jetwayv1.Extension{}
-		_ = k8s.Get(ctx, client.ObjectKeyFromObject(ready), cur)
-		if c := meta.FindStatusCondition(cur.Status.Conditions, jetwayv1.ConditionFlyNotified); c != nil {
-			return c.Status
-		}
-		return ""
-	}).Should(gomega.Equal(metav1.ConditionTrue))
+	g.Eventually(condition(ctx, ready, jetwayv1.ConditionFlyNotified)).Should(
+		gomega.HaveField("Status", metav1.ConditionTrue))
 }
 
 // TestWebhookSurvivesRestart: a notification still being retried when the
