@@ -111,7 +111,9 @@ func (r *ExtensionReconciler) restartStopped(ctx context.Context, ext *jetwayv1.
 		log.FromContext(ctx).Info("Started machine that was down", "machine", m.ID, "region", k.Region, "state", m.State)
 		r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonMachineRestarted, "StartMachine",
 			"Machine %s in %s was %s; started it", m.ID, k.Region, m.State)
-		m.State = "starting"
+		// The observed state stays in status for this pass: a failed
+		// machine shows as failed (MachinesReady=False) until the next look
+		// finds it running again.
 	}
 	return nil
 }
