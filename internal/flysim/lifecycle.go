@@ -97,7 +97,11 @@ func (s *Server) launchLocked(m *machine) {
 	m.launching = true
 	s.stepLocked(m, gen, s.shortTime(), func() {
 		m.launching = false
-		s.setStateLocked(m, stateStarting)
+		// Both steps' timers can be overdue at once (a stalled process) and
+		// then run in either order: never step back from started.
+		if m.m.State == stateCreated {
+			s.setStateLocked(m, stateStarting)
+		}
 	})
 	s.stepLocked(m, gen, s.bootTime(), func() { s.startedLocked(m, gen) })
 }
@@ -193,7 +197,9 @@ func (s *Server) updateLocked(m *machine, skipLaunch bool) {
 		s.addEventLocked(m, "update", transient, "user")
 		s.setStateLocked(m, transient)
 		s.stepLocked(m, gen, s.shortTime(), func() {
-			s.setStateLocked(m, stateStarting)
+			if m.m.State == transient { // the started step may have run first (see launchLocked)
+				s.setStateLocked(m, stateStarting)
+			}
 		})
 		s.stepLocked(m, gen, s.bootTime(), func() { s.startedLocked(m, gen) })
 	}
