@@ -25,6 +25,9 @@ import (
 const (
 	devOrg      = "jetway-dev"
 	devProvider = "jetway"
+	// devOAuthClientID is the OAuth application flysim's OAuth server
+	// registers for Jetway, so Fly users can sign in to its dashboard.
+	devOAuthClientID = "jetway-dev"
 )
 
 func newDevCommand() *cobra.Command {
@@ -84,6 +87,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	secret := orElse(prev[devstack.EnvSharedSecret], devstack.RandomSecret())
 	webhookSecret := orElse(prev[devstack.EnvWebhookSecret], devstack.RandomSecret())
 	flyToken := orElse(prev[devstack.EnvFlysimToken], devstack.RandomSecret())
+	oauthSecret := orElse(prev["JETWAY_OAUTH_CLIENT_SECRET"], devstack.RandomSecret())
 
 	// Listen before starting anything slow, so a taken port fails fast.
 	flyLn, err := net.Listen("tcp", flysimAddr)
@@ -134,6 +138,14 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 		EventsURL:     strings.TrimSuffix(external, "/") + f.basePath + "/extensions/events",
 		EventsSecret:  secret,
 		IdleAfter:     idleAfter,
+		// Fly's OAuth server too, with Jetway as a registered application.
+		OAuth: &flysim.OAuthOptions{
+			Clients: []flysim.OAuthClient{{
+				ID: devOAuthClientID, Secret: oauthSecret,
+				RedirectURIs: []string{strings.TrimSuffix(external, "/") + f.basePath + "/callback"},
+			}},
+			Users: flysim.DefaultOAuthUsers(),
+		},
 	})
 	simServer := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -160,13 +172,14 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	gatewayURL := opts.Gateway.ExternalURL + opts.Gateway.BasePath
 
 	if err := devstack.WriteEnvFile(envPath, map[string]string{
-		devstack.EnvGatewayURL:    gatewayURL,
-		devstack.EnvSharedSecret:  secret,
-		devstack.EnvWebhookSecret: webhookSecret,
-		devstack.EnvFlysimURL:     flysimURL,
-		devstack.EnvFlysimToken:   flyToken,
-		devstack.EnvFlysimOrg:     devOrg,
-		devstack.EnvKubeconfig:    kubeconfigPath,
+		devstack.EnvGatewayURL:       gatewayURL,
+		devstack.EnvSharedSecret:     secret,
+		devstack.EnvWebhookSecret:    webhookSecret,
+		devstack.EnvFlysimURL:        flysimURL,
+		devstack.EnvFlysimToken:      flyToken,
+		devstack.EnvFlysimOrg:        devOrg,
+		devstack.EnvKubeconfig:       kubeconfigPath,
+		"JETWAY_OAUTH_CLIENT_SECRET": oauthSecret,
 	}); err != nil {
 		return fmt.Errorf("write %s: %w", envPath, err)
 	}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,8 +29,16 @@ func newFlysimCommand() *cobra.Command {
 		events   string
 		evSecret string
 		idle     time.Duration
+		oauth    oauthFlags
 	)
-	envNames := map[string]string{"token": "FLYSIM_TOKEN", "webhook-secret": "FLYSIM_WEBHOOK_SECRET", "events-secret": "FLYSIM_EVENTS_SECRET"}
+	envNames := map[string]string{
+		"token": "FLYSIM_TOKEN", "webhook-secret": "FLYSIM_WEBHOOK_SECRET", "events-secret": "FLYSIM_EVENTS_SECRET",
+		// FLYSIM_, not the default JETWAY_: dev.env gives Jetway's own OAuth
+		// client settings JETWAY_ names, and a shell that sourced it must not
+		// configure flysim by accident.
+		"oauth-client-id": "FLYSIM_OAUTH_CLIENT_ID", "oauth-client-secret": "FLYSIM_OAUTH_CLIENT_SECRET",
+		"oauth-redirect-uri": "FLYSIM_OAUTH_REDIRECT_URI", "oauth-users": "FLYSIM_OAUTH_USERS",
+	}
 	cmd := &cobra.Command{
 		Use:   "flysim",
 		Short: "Run the Fly Machines API stand-in on its own",
@@ -46,9 +58,13 @@ func newFlysimCommand() *cobra.Command {
 			if idle < 0 {
 				return errors.New("--idle-after must not be negative (0 turns autostop off)")
 			}
+			oauthOpts, err := oauth.options()
+			if err != nil {
+				return err
+			}
 			sim := flysim.New(flysim.Options{
 				Token: token, OrgSlug: org, BootTime: bootTime, Latency: latency, Faults: faults, WebhookSecret: webhook,
-				EventsURL: events, EventsSecret: evSecret, IdleAfter: idle,
+				EventsURL: events, EventsSecret: evSecret, IdleAfter: idle, OAuth: oauthOpts,
 			})
 			defer sim.Close()
 			srv := &http.Server{Addr: addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
@@ -86,6 +102,12 @@ func newFlysimCommand() *cobra.Command {
 			} else {
 				fmt.Fprintln(cmd.OutOrStdout(), "autostop: off (--idle-after 0)")
 			}
+			if oauthOpts == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), "OAuth: off (no --oauth-client-id)")
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "OAuth: sign in at http://%s/oauth/authorize (client %s, redirect URIs %s, %d users); tokens at /oauth/token, user info at /oauth/token/info\n",
+					addr, oauth.clientID, strings.Join(oauth.redirectURIs, " "), len(oauthOpts.Users))
+			}
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -111,6 +133,71 @@ func newFlysimCommand() *cobra.Command {
 	fs.StringVar(&evSecret, "events-secret", "", "Shared provisioning secret machine events are signed with (X-Signature); empty: unsigned")
 	fs.DurationVar(&idle, "idle-after", 30*time.Second, "Fly proxy autostop: stop/suspend machines whose services have autostop after this long without traffic (0: off)")
 	fs.StringVar(&webhook, "webhook-secret", "", "Secret providers sign webhooks to Fly with (POST /api/hooks/extensions/{provider}); empty: that endpoint answers 503")
+	fs.StringVar(&oauth.clientID, "oauth-client-id", "", "Client id of the one OAuth application Fly's OAuth server (/oauth/...) knows; empty: OAuth off")
+	fs.StringVar(&oauth.clientSecret, "oauth-client-secret", "", "Client secret of that OAuth application")
+	fs.StringSliceVar(&oauth.redirectURIs, "oauth-redirect-uri", nil, "A redirect URI registered for that application, matched exactly (repeatable)")
+	fs.StringVar(&oauth.usersPath, "oauth-users", "", "JSON file with the users who can sign in: [{\"id\",\"name\",\"email\",\"organizations\":[{\"id\",\"role\"}]}]; empty: three dev users")
 	envHelp(cmd, envNames)
 	return cmd
+}
+
+// oauthFlags are the flysim command's settings for Fly's OAuth server.
+type oauthFlags struct {
+	clientID, clientSecret string
+	redirectURIs           []string
+	usersPath              string
+}
+
+// options turns the flags into flysim's options: nil (OAuth off) without a
+// client id.
+func (f oauthFlags) options() (*flysim.OAuthOptions, error) {
+	if f.clientID == "" {
+		if f.clientSecret != "" || len(f.redirectURIs) > 0 || f.usersPath != "" {
+			return nil, errors.New("--oauth-client-secret, --oauth-redirect-uri and --oauth-users need --oauth-client-id")
+		}
+		return nil, nil
+	}
+	if f.clientSecret == "" {
+		return nil, errors.New("--oauth-client-id needs --oauth-client-secret (or $FLYSIM_OAUTH_CLIENT_SECRET)")
+	}
+	if len(f.redirectURIs) == 0 {
+		return nil, errors.New("--oauth-client-id needs at least one --oauth-redirect-uri")
+	}
+	users := flysim.DefaultOAuthUsers()
+	if f.usersPath != "" {
+		var err error
+		if users, err = readOAuthUsers(f.usersPath); err != nil {
+			return nil, fmt.Errorf("--oauth-users: %w", err)
+		}
+	}
+	o := &flysim.OAuthOptions{
+		Clients: []flysim.OAuthClient{{ID: f.clientID, Secret: f.clientSecret, RedirectURIs: f.redirectURIs}},
+		Users:   users,
+	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("OAuth settings: %w", err)
+	}
+	return o, nil
+}
+
+// readOAuthUsers reads a JSON array of users. Unknown fields are refused:
+// a misspelt "organisations" would otherwise leave a user in no org.
+func readOAuthUsers(path string) ([]flysim.OAuthUser, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var users []flysim.OAuthUser
+	if err := dec.Decode(&users); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: trailing data after the array", path)
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%s: no users", path)
+	}
+	return users, nil
 }

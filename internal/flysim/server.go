@@ -46,6 +46,9 @@ type Options struct {
 	// services have autostop "stop" or "suspend" go without traffic before
 	// stopping or suspending it. 0 turns autostop off. See autostop.go.
 	IdleAfter time.Duration
+	// OAuth, when set, turns on Fly's OAuth server under /oauth (see
+	// oauth.go). Nil: those routes answer 404.
+	OAuth *OAuthOptions
 }
 
 const defaultBootTime = 300 * time.Millisecond
@@ -86,6 +89,8 @@ type Server struct {
 
 	events  *eventEmitter      // machine events to the provider; its own lock
 	traffic map[*app]time.Time // last simulated request per app, real time; see autostop.go
+
+	oauth *oauthState // Fly's OAuth server; nil when off; its own lock
 }
 
 // reply is a fully rendered response. Handlers build it under s.mu so that
@@ -132,6 +137,7 @@ func New(opts Options) *Server {
 	s.routes()
 	s.controlRoutes()
 	s.webhookRoutes()
+	s.oauthRoutes()
 	return s
 }
 
