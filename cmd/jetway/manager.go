@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/manager"
@@ -43,6 +44,11 @@ type managerFlags struct {
 	webhookFirst   time.Duration
 	webhookMax     time.Duration
 	webhookGiveUp  time.Duration
+	oauthClientID  string
+	oauthSecret    string
+	flyOAuthURL    string
+	sessionSecret  string
+	sessionTTL     time.Duration
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -71,6 +77,11 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.sweepInterval, "sweep-interval", 10*time.Minute, "How often to look for orphaned Fly apps and machines (0 disables the sweeper)")
 	fs.DurationVar(&f.sweepGrace, "sweep-grace", 10*time.Minute, "How long something must stay orphaned before the sweeper removes it")
 	fs.BoolVar(&f.sweepDryRun, "sweep-dry-run", false, "Report orphans (log and metric) without removing them")
+	fs.StringVar(&f.oauthClientID, "oauth-client-id", "", "The provider's OAuth client id at Fly, for dashboard sign-in (empty: sign-in off)")
+	fs.StringVar(&f.oauthSecret, "oauth-client-secret", "", "The provider's OAuth client secret at Fly (prefer the environment variable)")
+	fs.StringVar(&f.flyOAuthURL, "fly-oauth-url", "https://api.fly.io", "Origin of Fly's OAuth server (/oauth/authorize, /oauth/token, /oauth/token/info)")
+	fs.StringVar(&f.sessionSecret, "session-secret", "", "Secret(s) of at least 32 bytes sealing dashboard cookies, comma-separated while rotating (first seals)")
+	fs.DurationVar(&f.sessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
 }
 
 func (f *managerFlags) options(secrets [][]byte) manager.Options {
@@ -88,6 +99,13 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			MaxBodyBytes:  f.maxBodyBytes,
 			MaxInFlight:   f.maxInFlight,
 			DefaultRegion: f.defaultRegion,
+		},
+		Dashboard: dashboard.Config{
+			ClientID:       f.oauthClientID,
+			ClientSecret:   f.oauthSecret,
+			FlyOAuthURL:    f.flyOAuthURL,
+			SessionSecrets: parseSecrets(f.sessionSecret),
+			SessionTTL:     f.sessionTTL,
 		},
 		SharedSecrets: secrets,
 		WebhookURL:    f.webhookURL,

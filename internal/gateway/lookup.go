@@ -51,19 +51,25 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 	return nil
 }
 
-// findByID finds the Extension with Fly id id, wherever it lives (GitOps may
-// put one in any namespace). The cache answers first; on a miss the API
-// server is asked by label, so a POST followed at once by a GET is never
-// told 404 by a cache that has not caught up.
+// findByID finds the Extension with Fly id id; see FindExtensionByID.
 func (s *Server) findByID(ctx context.Context, id string) (*jetwayv1.Extension, error) {
+	return FindExtensionByID(ctx, s.client, s.live, id)
+}
+
+// FindExtensionByID finds the Extension with Fly id id, wherever it lives
+// (GitOps may put one in any namespace); nil, nil when there is none. The
+// cache answers first, by the index SetupIndexes registers; on a miss the
+// API server is asked by label, so a POST followed at once by a GET is
+// never told 404 by a cache that has not caught up.
+func FindExtensionByID(ctx context.Context, cached, live client.Reader, id string) (*jetwayv1.Extension, error) {
 	var list jetwayv1.ExtensionList
-	if err := s.client.List(ctx, &list, client.MatchingFields{indexFlyID: id}); err != nil {
+	if err := cached.List(ctx, &list, client.MatchingFields{indexFlyID: id}); err != nil {
 		return nil, fmt.Errorf("list extensions by id: %w", err)
 	}
 	if len(list.Items) > 0 {
 		return &list.Items[0], nil
 	}
-	if err := s.live.List(ctx, &list, client.MatchingLabels{jetwayv1.LabelFlyIDHash: naming.Hash(id)}); err != nil {
+	if err := live.List(ctx, &list, client.MatchingLabels{jetwayv1.LabelFlyIDHash: naming.Hash(id)}); err != nil {
 		return nil, fmt.Errorf("list extensions by id label: %w", err)
 	}
 	for i := range list.Items {

@@ -45,6 +45,14 @@ type Config struct {
 	// MaxInFlight bounds requests worked on at once; more wait up to a
 	// second for a slot, then get 503.
 	MaxInFlight int
+	// Browser serves the browser-facing routes under the same base path:
+	// SSO, the OAuth callback and the dashboard. Nil serves none.
+	Browser BrowserRoutes
+}
+
+// BrowserRoutes registers browser-facing routes (the dashboard package).
+type BrowserRoutes interface {
+	Register(mux *http.ServeMux)
 }
 
 // Server is the gateway. It runs as a manager Runnable on every replica.
@@ -113,6 +121,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH "+b+"/extensions/{id}", s.handleUpdate)
 	mux.HandleFunc("DELETE "+b+"/extensions/{id}", s.handleDelete)
 	mux.HandleFunc("POST "+b+"/extensions/events", s.handleEvents)
+	if s.cfg.Browser != nil {
+		s.cfg.Browser.Register(mux)
+	}
 	mux.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no such endpoint.")
 	})

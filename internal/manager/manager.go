@@ -25,6 +25,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
@@ -46,6 +47,10 @@ type Options struct {
 
 	// Gateway is the gateway's configuration, without its verifier.
 	Gateway gateway.Config
+	// Dashboard configures SSO and the dashboard, served by the gateway;
+	// its URL, base path and naming settings are taken from Gateway and
+	// Controllers.
+	Dashboard dashboard.Config
 	// DisableGateway runs only the controllers.
 	DisableGateway bool
 	// SharedSecrets are the provisioning secrets accepted from Fly (several
@@ -191,6 +196,11 @@ func Run(ctx context.Context, opts Options) error {
 		if err := gateway.SetupIndexes(ctx, mgr); err != nil {
 			return err
 		}
+		dash, err := newDashboard(ctx, mgr, opts)
+		if err != nil {
+			return err
+		}
+		gcfg.Browser = dash
 		gw, err := gateway.New(gcfg, mgr.GetClient(), mgr.GetAPIReader(), scheme, opts.Log.WithName("gateway"))
 		if err != nil {
 			return err
@@ -202,6 +212,31 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	opts.Log.Info("Starting Jetway")
 	return mgr.Start(ctx)
+}
+
+// newDashboard builds the SSO endpoints and dashboard pages the gateway
+// serves. With no OAuth client configured they answer that sign-in is off.
+func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options) (*dashboard.Handler, error) {
+	if err := dashboard.SetupIndexes(ctx, mgr); err != nil {
+		return nil, err
+	}
+	cfg := opts.Dashboard
+	cfg.ExternalURL = opts.Gateway.ExternalURL
+	cfg.BasePath = opts.Gateway.BasePath
+	cfg.AppNamePrefix = opts.Controllers.AppNamePrefix
+	cfg.DNSZone = opts.Controllers.DNSZone
+	cached, live := mgr.GetClient(), mgr.GetAPIReader()
+	find := func(ctx context.Context, id string) (*jetwayv1.Extension, error) {
+		return gateway.FindExtensionByID(ctx, cached, live, id)
+	}
+	dash, err := dashboard.New(cfg, cached, live, find, opts.Log.WithName("dashboard"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientID == "" {
+		opts.Log.Info("Dashboard sign-in is off: no OAuth client id (--oauth-client-id)")
+	}
+	return dash, nil
 }
 
 func orDefault(v, d string) string {

@@ -46,7 +46,7 @@ func NewPassword() (string, error) {
 // gets AlreadyExists and reads it back with the uncached reader.
 func EnsureCredentials(ctx context.Context, c client.Client, live client.Reader, scheme ownerScheme, ext *jetwayv1.Extension, username string) (Credentials, error) {
 	key := client.ObjectKey{Namespace: ext.Namespace, Name: naming.CredentialsSecretName(ext.Name)}
-	if creds, err := readCredentials(ctx, live, key); err == nil {
+	if creds, err := ReadCredentials(ctx, live, key); err == nil {
 		return creds, nil
 	} else if !apierrors.IsNotFound(err) {
 		return Credentials{}, err
@@ -73,12 +73,14 @@ func EnsureCredentials(ctx context.Context, c client.Client, live client.Reader,
 		if !apierrors.IsAlreadyExists(err) {
 			return Credentials{}, fmt.Errorf("create credentials secret: %w", err)
 		}
-		return readCredentials(ctx, live, key)
+		return ReadCredentials(ctx, live, key)
 	}
 	return Credentials{Username: username, Password: password}, nil
 }
 
-func readCredentials(ctx context.Context, r client.Reader, key client.ObjectKey) (Credentials, error) {
+// ReadCredentials reads an extension's credentials Secret; NotFound passes
+// through unwrapped so callers can test for it.
+func ReadCredentials(ctx context.Context, r client.Reader, key client.ObjectKey) (Credentials, error) {
 	secret := &corev1.Secret{}
 	if err := r.Get(ctx, key, secret); err != nil {
 		if apierrors.IsNotFound(err) {

@@ -1,0 +1,49 @@
+package dashboard
+
+import (
+	"net/http"
+)
+
+// handleExtensionSSO is the URL flyctl opens for `fly ext <provider>
+// dashboard`: straight to the extension's page for a browser already signed
+// in to its organization, otherwise through Fly's sign-in.
+func (h *Handler) handleExtensionSSO(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ext, err := h.findExtension(r.Context(), id)
+	if err != nil {
+		h.failure(w, r, err)
+		return
+	}
+	if ext == nil {
+		h.page(w, r, http.StatusNotFound, notFoundPage())
+		return
+	}
+	to := target{Kind: targetExtension, ID: id}
+	if s, state := h.readSession(r); state == sessionValid && s.RoleIn(ext.Spec.Organization.ID) != "" {
+		http.Redirect(w, r, h.pagePath(to), http.StatusFound)
+		return
+	}
+	h.startSignIn(w, r, to)
+}
+
+// handleOrganizationSSO is the organization-level entry
+// (`fly ext <provider> dashboard --org <slug>`): it lands on the list of
+// the organization's extensions.
+func (h *Handler) handleOrganizationSSO(w http.ResponseWriter, r *http.Request) {
+	orgID := r.PathValue("org")
+	known, err := h.organizationKnown(r.Context(), orgID)
+	if err != nil {
+		h.failure(w, r, err)
+		return
+	}
+	if !known {
+		h.page(w, r, http.StatusNotFound, notFoundPage())
+		return
+	}
+	to := target{Kind: targetOrganization, ID: orgID}
+	if s, state := h.readSession(r); state == sessionValid && s.RoleIn(orgID) != "" {
+		http.Redirect(w, r, h.pagePath(to), http.StatusFound)
+		return
+	}
+	h.startSignIn(w, r, to)
+}
