@@ -30,7 +30,7 @@ type userView struct {
 }
 
 type messageView struct {
-	Heading, Text string
+	Heading, Text  string
 	Link, LinkText string
 }
 
@@ -44,19 +44,19 @@ type extensionRow struct {
 }
 
 type extensionView struct {
-	ID, Name, Status, ErrorMessage    string
-	OrgID, OrgURL                     string
-	Plan, PrimaryRegion, AppName      string
-	ReadRegions                       []string
-	DNSName, FlycastIP                string
-	Conditions                        []conditionRow
-	Regions                           []regionView
-	Events                            []eventRow
-	IsAdmin                           bool
-	RevealURL, CSRF                   string
-	Revealed                          bool
-	Connection                        []keyValue
-	CreatedAt                         string
+	ID, Name, Status, ErrorMessage string
+	OrgID, OrgURL                  string
+	Plan, PrimaryRegion, AppName   string
+	ReadRegions                    []string
+	DNSName, FlycastIP             string
+	Conditions                     []conditionRow
+	Regions                        []regionView
+	Events                         []eventRow
+	IsAdmin                        bool
+	RevealURL, CSRF                string
+	Revealed                       bool
+	Connection                     []keyValue
+	CreatedAt                      string
 }
 
 type conditionRow struct {
