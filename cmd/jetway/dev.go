@@ -87,7 +87,8 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	secret := orElse(prev[devstack.EnvSharedSecret], devstack.RandomSecret())
 	webhookSecret := orElse(prev[devstack.EnvWebhookSecret], devstack.RandomSecret())
 	flyToken := orElse(prev[devstack.EnvFlysimToken], devstack.RandomSecret())
-	oauthSecret := orElse(prev["JETWAY_OAUTH_CLIENT_SECRET"], devstack.RandomSecret())
+	oauthSecret := orElse(prev[devstack.EnvOAuthSecret], devstack.RandomSecret())
+	sessionSecret := orElse(prev[devstack.EnvSessionSecret], devstack.RandomSecret())
 
 	// Listen before starting anything slow, so a taken port fails fast.
 	flyLn, err := net.Listen("tcp", flysimAddr)
@@ -168,18 +169,24 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	// Fly's webhook endpoint for this provider is played by flysim too.
 	opts.WebhookURL = flysimURL + "/api/hooks/extensions/" + devProvider
 	opts.WebhookSecret = []byte(webhookSecret)
+	// Customers sign in to the dashboard through flysim's OAuth server.
+	opts.Dashboard.ClientID = devOAuthClientID
+	opts.Dashboard.ClientSecret = oauthSecret
+	opts.Dashboard.FlyOAuthURL = flysimURL
+	opts.Dashboard.SessionSecrets = [][]byte{[]byte(sessionSecret)}
 	opts.Log = ctrl.Log
 	gatewayURL := opts.Gateway.ExternalURL + opts.Gateway.BasePath
 
 	if err := devstack.WriteEnvFile(envPath, map[string]string{
-		devstack.EnvGatewayURL:       gatewayURL,
-		devstack.EnvSharedSecret:     secret,
-		devstack.EnvWebhookSecret:    webhookSecret,
-		devstack.EnvFlysimURL:        flysimURL,
-		devstack.EnvFlysimToken:      flyToken,
-		devstack.EnvFlysimOrg:        devOrg,
-		devstack.EnvKubeconfig:       kubeconfigPath,
-		"JETWAY_OAUTH_CLIENT_SECRET": oauthSecret,
+		devstack.EnvGatewayURL:    gatewayURL,
+		devstack.EnvSharedSecret:  secret,
+		devstack.EnvWebhookSecret: webhookSecret,
+		devstack.EnvFlysimURL:     flysimURL,
+		devstack.EnvFlysimToken:   flyToken,
+		devstack.EnvFlysimOrg:     devOrg,
+		devstack.EnvKubeconfig:    kubeconfigPath,
+		devstack.EnvOAuthSecret:   oauthSecret,
+		devstack.EnvSessionSecret: sessionSecret,
 	}); err != nil {
 		return fmt.Errorf("write %s: %w", envPath, err)
 	}
@@ -210,6 +217,7 @@ Try it, in another terminal:
   kubectl wait --for=condition=Ready ext --all -A --timeout=2m
   bin/jetway fly get demo-1
   bin/jetway fly webhooks            # what Fly was told
+  open %[1]s/extensions/demo-1/sso   # the dashboard: sign in as Ada Admin (admin of acme)
   bin/jetway fly delete demo-1
 
 Press Ctrl-C to stop everything.

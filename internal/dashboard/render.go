@@ -22,7 +22,9 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; im
 
 // page renders p with status. Every dashboard page may show credentials or
 // carry a CSRF token, so none is cached or framed, and none leaks its URL
-// (which may hold an OAuth code) to another site.
+// (which may hold an OAuth code) to another site. The referrer policy is
+// same-origin, not no-referrer: under no-referrer browsers send "Origin:
+// null" on the dashboard's own form posts, which the CSRF check refuses.
 func (h *Handler) page(w http.ResponseWriter, r *http.Request, status int, p page) {
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -36,7 +38,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, status int, p pag
 	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("X-Frame-Options", "DENY")
-	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -330,7 +330,7 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 	r := e.browser().get(e.url + extPage)
 	for k, want := range map[string]string{
 		"Content-Security-Policy": contentSecurityPolicy, "X-Frame-Options": "DENY",
-		"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+		"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
 	} {
 		if got := r.header.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)

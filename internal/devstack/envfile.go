@@ -19,6 +19,11 @@ const (
 	EnvFlysimToken   = "FLYSIM_TOKEN"
 	EnvFlysimOrg     = "FLYSIM_ORG"
 	EnvKubeconfig    = "KUBECONFIG"
+	// EnvOAuthSecret is Jetway's OAuth client secret at flysim's OAuth
+	// server; EnvSessionSecret seals dashboard cookies. Kept across
+	// restarts so signed-in browsers stay signed in.
+	EnvOAuthSecret   = "JETWAY_OAUTH_CLIENT_SECRET"
+	EnvSessionSecret = "JETWAY_SESSION_SECRET"
 )
 
 // ReadEnvFile reads KEY=VALUE lines; a missing file is an empty map.
