@@ -41,7 +41,7 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) crd paths="./internal/dns/externaldns/..." output:crd:artifacts:config=config/crd/external
-	$(CONTROLLER_GEN) rbac:roleName=jetway-manager paths="./controllers/..." paths="./internal/gateway/..." output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=jetway-manager paths="./controllers/..." paths="./internal/gateway/..." paths="./internal/dashboard/..." output:rbac:artifacts:config=config/rbac
 	@hack/sync-chart-crds.sh >/dev/null
 
 .PHONY: verify-generated
