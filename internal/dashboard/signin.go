@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,9 +50,41 @@ func (h *Handler) startSignIn(w http.ResponseWriter, r *http.Request, to target)
 		h.failure(w, r, err)
 		return
 	}
+	h.pruneFlows(w, r)
 	http.SetCookie(w, h.cookies.make(name, value, h.now(), time.Unix(f.Expires, 0)))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, h.oauth.authorizeURL(state, f.Verifier), http.StatusFound)
+}
+
+// maxOpenFlows bounds the sign-ins one browser keeps open at once. Every
+// flow cookie rides along on every request until it expires, so a user who
+// opens the SSO URL many times without finishing must not pile them up.
+const maxOpenFlows = 4
+
+// pruneFlows expires the browser's flow cookies that are unreadable or
+// past their time, and the oldest ones beyond maxOpenFlows-1, making room
+// for the flow being started.
+func (h *Handler) pruneFlows(w http.ResponseWriter, r *http.Request) {
+	type open struct {
+		name    string
+		expires int64
+	}
+	var live []open
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, h.cookies.prefix) {
+			continue
+		}
+		var f flow
+		if err := h.sealer.open(c.Name, c.Value, &f); err != nil || !h.now().Before(time.Unix(f.Expires, 0)) {
+			http.SetCookie(w, h.cookies.expire(c.Name))
+			continue
+		}
+		live = append(live, open{c.Name, f.Expires})
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].expires > live[j].expires })
+	for _, o := range live[min(len(live), maxOpenFlows-1):] {
+		http.SetCookie(w, h.cookies.expire(o.name))
+	}
 }
 
 func randomToken() (string, error) {

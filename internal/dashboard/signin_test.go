@@ -356,3 +356,27 @@ func TestSignInOffWithoutAClient(t *testing.T) {
 		t.Fatal("a short session secret was accepted")
 	}
 }
+
+func TestAbandonedSignInsDoNotPileUpCookies(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	var states []string
+	for i := 0; i < 10; i++ {
+		states = append(states, e.startSignIn(b, extSSO).Query().Get("state"))
+		e.clock.Advance(time.Second)
+	}
+	u, _ := url.Parse(e.url)
+	flows := 0
+	for _, c := range b.jar.Cookies(u) {
+		if strings.HasPrefix(c.Name, "jetway_oauth_") {
+			flows++
+		}
+	}
+	if flows != maxOpenFlows {
+		t.Fatalf("%d flow cookies after 10 abandoned sign-ins, want %d", flows, maxOpenFlows)
+	}
+	// The newest sign-in still completes; the oldest cannot.
+	if b.cookie(e.url, e.h.cookies.stateCookie(states[9])) == nil || b.cookie(e.url, e.h.cookies.stateCookie(states[0])) != nil {
+		t.Fatal("pruning kept the wrong flows")
+	}
+}
