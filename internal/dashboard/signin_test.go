@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -378,5 +380,34 @@ func TestAbandonedSignInsDoNotPileUpCookies(t *testing.T) {
 	// The newest sign-in still completes; the oldest cannot.
 	if b.cookie(e.url, e.h.cookies.stateCookie(states[9])) == nil || b.cookie(e.url, e.h.cookies.stateCookie(states[0])) != nil {
 		t.Fatal("pruning kept the wrong flows")
+	}
+}
+
+func TestPKCEChallengeIsTheS256OfTheFlowsVerifier(t *testing.T) {
+	e := newEnv(t)
+	raw := e.browser().get(e.url + extSSO)
+	if sc := raw.header.Get("Set-Cookie"); !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") || !strings.Contains(sc, "Path=/") {
+		t.Errorf("flow cookie = %q, want HttpOnly, SameSite=Lax, Path=/", sc)
+	}
+	b := e.browser()
+	q := e.startSignIn(b, extSSO).Query()
+	name := e.h.cookies.stateCookie(q.Get("state"))
+	c := b.cookie(e.url, name)
+	if c == nil {
+		t.Fatal("no flow cookie")
+	}
+	var f flow
+	if err := e.h.sealer.open(name, c.Value, &f); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(c.Value, f.Verifier) {
+		t.Fatal("the PKCE verifier is readable in the cookie")
+	}
+	sum := sha256.Sum256([]byte(f.Verifier))
+	if want := base64.RawURLEncoding.EncodeToString(sum[:]); q.Get("code_challenge") != want {
+		t.Fatalf("code_challenge %q is not S256(verifier) %q", q.Get("code_challenge"), want)
+	}
+	if f.Target != (target{Kind: targetExtension, ID: testExtID}) || f.State != q.Get("state") {
+		t.Fatalf("flow = %+v", f)
 	}
 }
