@@ -30,10 +30,11 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	retry := h.ssoPath(f.Target)
 	if e := q.Get("error"); e != "" {
-		// Fly said no (e.g. the user pressed Deny). Its description is shown
-		// as text; html/template escapes it.
+		// Fly said no (e.g. the user pressed Deny). Its words are shown as
+		// text (html/template escapes them), shortened so a long one cannot
+		// take over the page.
 		h.page(w, r, http.StatusForbidden, errorPage("Fly did not sign you in",
-			"Fly answered: "+e+" "+q.Get("error_description"), retry))
+			"Fly answered: "+truncate(e+" "+q.Get("error_description"), 200), retry))
 		return
 	}
 	code := q.Get("code")
@@ -169,6 +170,13 @@ func orgDisplayName(ext *jetwayv1.Extension) string {
 		return ""
 	}
 	return ext.Spec.Organization.Name
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func minTime(a, b time.Time) time.Time {
