@@ -48,6 +48,10 @@ type Settings struct {
 	PollInterval time.Duration
 	// MaxConcurrentReconciles bounds parallel passes.
 	MaxConcurrentReconciles int
+	// WedgedAfter is how long a machine may stay in a transient state
+	// (starting, stopping, ...) before it counts as wedged: a wedged
+	// replica is replaced, a wedged primary reported. 0 never judges.
+	WedgedAfter time.Duration
 }
 
 // ExtensionReconciler reconciles an Extension against Fly.

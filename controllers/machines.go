@@ -90,8 +90,17 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 	if err := r.restartStopped(ctx, ext, plan.keep, autostops(deps.plan)); err != nil {
 		return 0, err
 	}
+	wedgedPrimaries, err := r.replaceWedged(ctx, ext, plan.keep)
+	if err != nil {
+		return 0, err
+	}
 	r.recordMachines(ext, plan.keep, created)
-	return r.judgeMachines(ext, deps.plan, desired), nil
+	wait := r.judgeMachines(ext, deps.plan, desired)
+	if len(wedgedPrimaries) > 0 {
+		r.markWedgedPrimaries(ext, wedgedPrimaries)
+		return wedgedRecheck, nil
+	}
+	return wait, nil
 }
 
 // restartStopped starts kept machines that crashed into "failed", and ones

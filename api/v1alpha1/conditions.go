@@ -34,18 +34,23 @@ const (
 	ReasonMachinesAsleep       = "MachinesAsleep"
 	ReasonMachineFailed        = "MachineFailed"
 	ReasonMachineRestarted     = "MachineRestarted"
-	ReasonIPAllocated          = "IPAllocated"
-	ReasonRecordWritten        = "RecordWritten"
-	ReasonNoAddress            = "NoAddress"
-	ReasonPlanNotFound         = "PlanNotFound"
-	ReasonPlanInvalid          = "PlanInvalid"
-	ReasonCredentialsMissing   = "CredentialsMissing"
-	ReasonDependencyNotReady   = "DependencyNotReady"
-	ReasonNamespaceReady       = "NamespaceReady"
-	ReasonDelivered            = "Delivered"
-	ReasonDelivering           = "Delivering"
-	ReasonWebhookFailing       = "WebhookFailing"
-	ReasonWebhookAbandoned     = "WebhookAbandoned"
+	// ReasonMachineWedged: a primary machine has stayed in a transient
+	// state (starting, stopping, ...) past the wedged threshold. Jetway
+	// replaces wedged replicas itself but leaves a primary, which may hold
+	// data, to an operator.
+	ReasonMachineWedged      = "MachineWedged"
+	ReasonIPAllocated        = "IPAllocated"
+	ReasonRecordWritten      = "RecordWritten"
+	ReasonNoAddress          = "NoAddress"
+	ReasonPlanNotFound       = "PlanNotFound"
+	ReasonPlanInvalid        = "PlanInvalid"
+	ReasonCredentialsMissing = "CredentialsMissing"
+	ReasonDependencyNotReady = "DependencyNotReady"
+	ReasonNamespaceReady     = "NamespaceReady"
+	ReasonDelivered          = "Delivered"
+	ReasonDelivering         = "Delivering"
+	ReasonWebhookFailing     = "WebhookFailing"
+	ReasonWebhookAbandoned   = "WebhookAbandoned"
 )
 
 // Finalizer holds an Extension until its Fly app, machines and IPs are gone.

@@ -49,6 +49,7 @@ type managerFlags struct {
 	flyOAuthURL    string
 	sessionSecret  string
 	sessionTTL     time.Duration
+	wedgedAfter    time.Duration
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -65,6 +66,7 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.resync, "resync", 5*time.Minute, "How often a Ready extension is checked against Fly for drift")
 	fs.DurationVar(&f.pollInterval, "poll-interval", 2*time.Second, "How soon a pass waiting on Fly looks again")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "Extensions reconciled in parallel")
+	fs.DurationVar(&f.wedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.probeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
@@ -130,6 +132,7 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			Resync:                  f.resync,
 			PollInterval:            f.pollInterval,
 			MaxConcurrentReconciles: f.concurrency,
+			WedgedAfter:             f.wedgedAfter,
 		},
 	}
 }

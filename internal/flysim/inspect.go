@@ -133,3 +133,22 @@ func (s *Server) Requests() map[string]int {
 	defer s.mu.Unlock()
 	return maps.Clone(s.requests)
 }
+
+// WedgeMachine leaves a machine stuck, as Fly's docs describe a wedged
+// machine: it goes to "starting" and never settles. Start, stop, update and
+// restart requests are accepted but never finish; only a destroy gets rid
+// of it.
+func (s *Server) WedgeMachine(app, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[app]
+	m := s.machines[id]
+	if a == nil || m == nil || m.app != a || m.m.State == stateDestroyed {
+		return fmt.Errorf("flysim: machine %q not found in app %q", id, app)
+	}
+	s.beginLocked(m) // drop the transitions in flight
+	m.wedged = true
+	s.addEventLocked(m, "start", stateStarting, "flyd")
+	s.setStateLocked(m, stateStarting)
+	return nil
+}

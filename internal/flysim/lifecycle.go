@@ -40,6 +40,8 @@ type machine struct {
 	// launching is set while a created machine's boot is scheduled, so that
 	// /start can tell "created, about to boot" from "created with skip_launch".
 	launching bool
+	// wedged machines never finish a transition (see WedgeMachine).
+	wedged bool
 }
 
 // event is fly.MachineEvent plus the id Fly's /events endpoint includes.
@@ -81,7 +83,7 @@ func (s *Server) beginLocked(m *machine) uint64 {
 // operation has started in the meantime.
 func (s *Server) stepLocked(m *machine, gen uint64, d time.Duration, fn func()) {
 	s.afterLocked(d, func() {
-		if m.gen == gen && m.m.State != stateDestroyed {
+		if m.gen == gen && !m.wedged && m.m.State != stateDestroyed {
 			fn()
 		}
 	})
@@ -210,6 +212,7 @@ func (s *Server) updateLocked(m *machine, skipLaunch bool) {
 func (s *Server) destroyLocked(m *machine) {
 	gen := s.beginLocked(m)
 	m.lease = nil
+	m.wedged = false // a forced destroy is the way out of a wedge
 	s.addEventLocked(m, "destroy", stateDestroying, "user")
 	s.setStateLocked(m, stateDestroying)
 	s.stepLocked(m, gen, s.shortTime(), func() {

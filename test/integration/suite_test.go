@@ -226,6 +226,8 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			Resync:                  2 * time.Second,
 			PollInterval:            300 * time.Millisecond,
 			MaxConcurrentReconciles: 4,
+			// Far above flysim's 200 ms boots, so only WedgeMachine trips it.
+			WedgedAfter: 3 * time.Second,
 		},
 		Log:                  logger,
 		RestartableInProcess: true,
