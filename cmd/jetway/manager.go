@@ -50,6 +50,7 @@ type managerFlags struct {
 	sessionSecret  string
 	sessionTTL     time.Duration
 	wedgedAfter    time.Duration
+	tombstoneTTL   time.Duration
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -79,6 +80,7 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.sweepInterval, "sweep-interval", 10*time.Minute, "How often to look for orphaned Fly apps and machines (0 disables the sweeper)")
 	fs.DurationVar(&f.sweepGrace, "sweep-grace", 10*time.Minute, "How long something must stay orphaned before the sweeper removes it")
 	fs.BoolVar(&f.sweepDryRun, "sweep-dry-run", false, "Report orphans (log and metric) without removing them")
+	fs.DurationVar(&f.tombstoneTTL, "tombstone-ttl", 30*24*time.Hour, "How long a deleted extension is remembered, so Fly's repeated DELETE answers 200 (0: forever)")
 	fs.StringVar(&f.oauthClientID, "oauth-client-id", "", "The provider's OAuth client id at Fly, for dashboard sign-in (empty: sign-in off)")
 	fs.StringVar(&f.oauthSecret, "oauth-client-secret", "", "The provider's OAuth client secret at Fly (prefer the environment variable)")
 	fs.StringVar(&f.flyOAuthURL, "fly-oauth-url", "https://api.fly.io", "Origin of Fly's OAuth server (/oauth/authorize, /oauth/token, /oauth/token/info)")
@@ -124,7 +126,8 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			GracePeriod: f.sweepGrace,
 			DryRun:      f.sweepDryRun,
 		},
-		StateDir: f.stateDir,
+		StateDir:     f.stateDir,
+		TombstoneTTL: f.tombstoneTTL,
 		Controllers: controllers.Settings{
 			AppNamePrefix:           f.appNamePrefix,
 			DNSZone:                 f.dnsZone,

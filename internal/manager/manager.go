@@ -74,6 +74,9 @@ type Options struct {
 	Notifier controllers.NotifierSettings
 	// Sweeper configures the orphan sweeper; a zero Interval disables it.
 	Sweeper controllers.SweeperSettings
+	// TombstoneTTL is how long a deleted extension's tombstone is kept
+	// (repeated DELETEs answer 200 meanwhile); 0 keeps them forever.
+	TombstoneTTL time.Duration
 
 	Log logr.Logger
 
@@ -180,6 +183,15 @@ func Run(ctx context.Context, opts Options) error {
 			Client: mgr.GetClient(), Fly: flyClient, Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
 		}); err != nil {
 			return fmt.Errorf("add orphan sweeper: %w", err)
+		}
+	}
+
+	if opts.TombstoneTTL > 0 {
+		if err := mgr.Add(&controllers.TombstoneSweeper{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), TTL: opts.TombstoneTTL,
+			Interval: min(time.Hour, opts.TombstoneTTL), Log: opts.Log.WithName("tombstone-sweeper"),
+		}); err != nil {
+			return fmt.Errorf("add tombstone sweeper: %w", err)
 		}
 	}
 
