@@ -51,6 +51,7 @@ type managerFlags struct {
 	sessionTTL     time.Duration
 	wedgedAfter    time.Duration
 	tombstoneTTL   time.Duration
+	claimsNS       string
 }
 
 func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
@@ -60,6 +61,7 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.basePath, "base-path", "/flyio", "Path prefix of the Fly-facing API")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 64<<10, "Largest request body the gateway accepts")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 256, "Gateway requests worked on at once; more wait a second, then get 503 with Retry-After")
+	fs.StringVar(&f.claimsNS, "claims-namespace", "", "Namespace of the Leases that keep extension names unique (default: the manager's own namespace)")
 	fs.StringVar(&f.defaultRegion, "default-region", "iad", "Primary region when Fly sends none")
 	fs.StringVar(&f.appNamePrefix, "app-name-prefix", "jetway", "Prefix of every Fly app name (never change it once extensions exist)")
 	fs.StringVar(&f.dnsZone, "dns-zone", "ext.jetway.test", "DNS zone of extension host names")
@@ -97,12 +99,13 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 		MetricsAddr: f.metricsAddr,
 		ProbeAddr:   f.probeAddr,
 		Gateway: gateway.Config{
-			Addr:          f.gatewayAddr,
-			ExternalURL:   external,
-			BasePath:      f.basePath,
-			MaxBodyBytes:  f.maxBodyBytes,
-			MaxInFlight:   f.maxInFlight,
-			DefaultRegion: f.defaultRegion,
+			Addr:            f.gatewayAddr,
+			ExternalURL:     external,
+			BasePath:        f.basePath,
+			MaxBodyBytes:    f.maxBodyBytes,
+			MaxInFlight:     f.maxInFlight,
+			DefaultRegion:   f.defaultRegion,
+			ClaimsNamespace: f.claimsNS,
 		},
 		Dashboard: dashboard.Config{
 			ClientID:       f.oauthClientID,

@@ -18,6 +18,8 @@ import (
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;delete
+// Name claims are Leases in the manager's own namespace, where the leader
+// election Role (config/rbac/leader_election_role.yaml) already grants them.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // handleProvision answers POST /extensions. The answer comes once the
@@ -56,6 +58,13 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 	plan, err := provision.ResolvePlan(ctx, s.client, deref(req.Plan))
 	if err != nil {
 		s.answerError(w, r, planError(err))
+		return
+	}
+	if ok, err := s.claimName(ctx, *req.Name, *req.ID); err != nil {
+		s.internalError(w, r, err)
+		return
+	} else if !ok {
+		writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf("The name %q is already used by another extension.", *req.Name))
 		return
 	}
 	ext, created, err := s.create(ctx, req, plan)

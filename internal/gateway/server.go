@@ -45,6 +45,10 @@ type Config struct {
 	// MaxInFlight bounds requests worked on at once; more wait up to a
 	// second for a slot, then get 503.
 	MaxInFlight int
+	// ClaimsNamespace holds the Leases that make extension names unique
+	// across organizations and replicas (see nameclaim.go); default
+	// "default".
+	ClaimsNamespace string
 	// Browser serves the browser-facing routes under the same base path:
 	// SSO, the OAuth callback and the dashboard. Nil serves none.
 	Browser BrowserRoutes
@@ -95,6 +99,9 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 20 * time.Second
+	}
+	if cfg.ClaimsNamespace == "" {
+		cfg.ClaimsNamespace = "default"
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -204,6 +206,7 @@ func Run(ctx context.Context, opts Options) error {
 		gcfg := opts.Gateway
 		gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
 		gcfg.AppNamePrefix = opts.Controllers.AppNamePrefix
+		gcfg.ClaimsNamespace = claimsNamespace(opts)
 		gcfg.DNSZone = opts.Controllers.DNSZone
 		if err := gateway.SetupIndexes(ctx, mgr); err != nil {
 			return err
@@ -249,6 +252,22 @@ func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options) (*dashboa
 		opts.Log.Info("Dashboard sign-in is off: no OAuth client id (--oauth-client-id)")
 	}
 	return dash, nil
+}
+
+// claimsNamespace is where the gateway keeps its name claims: the
+// configured one, else the leader election namespace, else the pod's own
+// (where the leader election Role already grants Leases), else "default".
+func claimsNamespace(opts Options) string {
+	if opts.Gateway.ClaimsNamespace != "" {
+		return opts.Gateway.ClaimsNamespace
+	}
+	if opts.LeaderElectionNamespace != "" {
+		return opts.LeaderElectionNamespace
+	}
+	if ns, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil && len(ns) > 0 {
+		return strings.TrimSpace(string(ns))
+	}
+	return "default"
 }
 
 func orDefault(v, d string) string {
