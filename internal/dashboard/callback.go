@@ -144,13 +144,8 @@ func (h *Handler) resolveTarget(w http.ResponseWriter, r *http.Request, to targe
 		}
 		return to.ID, nil, true
 	}
-	ext, err := h.findExtension(r.Context(), to.ID)
-	if err != nil {
-		h.failure(w, r, err)
-		return "", nil, false
-	}
-	if ext == nil {
-		h.page(w, r, http.StatusNotFound, notFoundPage())
+	ext, ok := h.extensionOrNotFound(w, r, to.ID)
+	if !ok {
 		return "", nil, false
 	}
 	return ext.Spec.Organization.ID, ext, true

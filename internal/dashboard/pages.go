@@ -36,13 +36,8 @@ func (h *Handler) handleReveal(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) showExtension(w http.ResponseWriter, r *http.Request, reveal bool) {
 	id := r.PathValue("id")
-	ext, err := h.findExtension(r.Context(), id)
-	if err != nil {
-		h.failure(w, r, err)
-		return
-	}
-	if ext == nil {
-		h.page(w, r, http.StatusNotFound, notFoundPage())
+	ext, ok := h.extensionOrNotFound(w, r, id)
+	if !ok {
 		return
 	}
 	orgID := ext.Spec.Organization.ID
@@ -64,6 +59,7 @@ func (h *Handler) showExtension(w http.ResponseWriter, r *http.Request, reveal b
 				h.pagePath(target{Kind: targetExtension, ID: id})))
 			return
 		}
+		var err error
 		connection, err = h.connectionDetails(r.Context(), ext)
 		if err != nil {
 			h.failure(w, r, err)

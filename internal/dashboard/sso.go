@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"net/http"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
 
 // handleExtensionSSO is the URL flyctl opens for `fly ext <provider>
@@ -9,13 +11,8 @@ import (
 // in to its organization, otherwise through Fly's sign-in.
 func (h *Handler) handleExtensionSSO(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ext, err := h.findExtension(r.Context(), id)
-	if err != nil {
-		h.failure(w, r, err)
-		return
-	}
-	if ext == nil {
-		h.page(w, r, http.StatusNotFound, notFoundPage())
+	ext, ok := h.extensionOrNotFound(w, r, id)
+	if !ok {
 		return
 	}
 	to := target{Kind: targetExtension, ID: id}
@@ -46,4 +43,19 @@ func (h *Handler) handleOrganizationSSO(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	h.startSignIn(w, r, to)
+}
+
+// extensionOrNotFound finds the extension with Fly id id. When there is
+// none, or the lookup fails, it writes the page saying so and reports false.
+func (h *Handler) extensionOrNotFound(w http.ResponseWriter, r *http.Request, id string) (*jetwayv1.Extension, bool) {
+	ext, err := h.findExtension(r.Context(), id)
+	if err != nil {
+		h.failure(w, r, err)
+		return nil, false
+	}
+	if ext == nil {
+		h.page(w, r, http.StatusNotFound, notFoundPage())
+		return nil, false
+	}
+	return ext, true
 }
