@@ -24,6 +24,7 @@ func (s *Server) controlRoutes() {
 	s.control("GET "+controlPrefix+"events", s.getEventsControl)
 	s.control("PUT "+controlPrefix+"events", s.putEventsControl)
 	s.control("POST "+controlPrefix+"apps/{app}/traffic", s.trafficControl)
+	s.control("POST "+controlPrefix+"apps/{app}/machines/{id}/wedge", s.wedgeControl)
 	s.control(controlPrefix+"apps/{app}/traffic", func(r *http.Request) reply {
 		return errReply(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
 	})
@@ -66,4 +67,13 @@ func (s *Server) putFaultsControl(r *http.Request) reply {
 
 func (s *Server) getStatsControl(*http.Request) reply {
 	return jsonReply(http.StatusOK, s.Stats())
+}
+
+// wedgeControl leaves a machine stuck in "starting" (see WedgeMachine), to
+// watch a provider deal with a wedged machine.
+func (s *Server) wedgeControl(r *http.Request) reply {
+	if err := s.WedgeMachine(r.PathValue("app"), r.PathValue("id")); err != nil {
+		return errReply(http.StatusNotFound, err.Error())
+	}
+	return okReply()
 }

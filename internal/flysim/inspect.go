@@ -135,9 +135,10 @@ func (s *Server) Requests() map[string]int {
 }
 
 // WedgeMachine leaves a machine stuck, as Fly's docs describe a wedged
-// machine: it goes to "starting" and never settles. Start, stop, update and
-// restart requests are accepted but never finish; only a destroy gets rid
-// of it.
+// machine: it goes to "starting" and never settles. Requests that need a
+// settled machine are refused as for any machine mid-transition, and the
+// ones accepted never finish: only a forced destroy gets rid of it. Also
+// at POST /flysim/v1/apps/{app}/machines/{id}/wedge.
 func (s *Server) WedgeMachine(app, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -455,3 +455,39 @@ func TestBusyMachineRefusesChanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.call(), http.StatusPreconditionFailed, tc.msg) })
 	}
 }
+
+func TestWedgedMachineNeverSettlesUntilDestroyed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{BootTime: 20 * time.Millisecond})
+	e.createApp("app")
+	m := e.started("app")
+	control := func(path string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := control("/flysim/v1/apps/app/machines/" + m.ID + "/wedge"); code != http.StatusOK {
+		t.Fatalf("wedge answered %d", code)
+	}
+	if code := control("/flysim/v1/apps/app/machines/0123456789abcd/wedge"); code != http.StatusNotFound {
+		t.Fatalf("wedging an unknown machine answered %d", code)
+	}
+	time.Sleep(100 * time.Millisecond) // five boot times
+	if st := e.get("app", m.ID).State; st != "starting" {
+		t.Fatalf("a wedged machine settled in %q", st)
+	}
+	// Like Fly, a machine that is not started cannot be stopped; a forced
+	// destroy is the way out.
+	if err := e.c.Stop(e.ctx, "app", fly.StopMachineInput{ID: m.ID}, ""); httpStatus(err) != http.StatusPreconditionFailed {
+		t.Fatalf("stopping a wedged machine: %v, want 412", err)
+	}
+	if err := e.c.Destroy(e.ctx, "app", fly.RemoveMachineInput{ID: m.ID, Kill: true}, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.wait("app", m, "destroyed")
+}
