@@ -59,7 +59,7 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: envtest
-envtest: ## Build kube-apiserver, etcd and kubectl into KUBEBUILDER_ASSETS (once per machine).
+envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS (once per machine).
 	@hack/build-envtest-assets.sh "$(KUBEBUILDER_ASSETS)"
 
 ##@ Build and run

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the local control plane (kube-apiserver, etcd, kubectl) from the Go
+# Builds the local control plane (kube-apiserver, etcd, kubectl), and helm, from the Go
 # module proxy into the envtest assets folder, the same folder
 # controller-runtime's envtest and setup-envtest use. The folder lives outside
 # the repository so every clone on the machine shares one build; a binary that
@@ -39,4 +39,7 @@ build() { # name module-dir package
 build etcd           "$here/tools/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$here/tools"      k8s.io/kubernetes/cmd/kube-apiserver
 build kubectl        "$here/tools"      k8s.io/kubernetes/cmd/kubectl
+# helm renders the chart in its test (test/chart); it is not part of envtest,
+# but it lives with the other test binaries so every clone shares one build.
+build helm           "$here/tools/helm" helm.sh/helm/v3/cmd/helm
 echo "$assets"
