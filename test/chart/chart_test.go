@@ -109,7 +109,9 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kc := func(args ...string) string { return run(t, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...) }
+	kc := func(args ...string) string {
+		return run(t, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	}
 
 	rendered := run(t, helm, helmArgs("template", "--set", "sso.clientID=client-1")...)
 	for _, want := range []string{"JETWAY_OAUTH_CLIENT_ID", "JETWAY_SESSION_SECRET", "JETWAY_MACHINE_WEDGED_AFTER", "kind: CustomResourceDefinition"} {
