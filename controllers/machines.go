@@ -44,7 +44,7 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 			return 0, fmt.Errorf("destroy machine %s: %w", m.ID, err)
 		}
 		logger.Info("Destroyed machine", "machine", m.ID, "region", m.Region)
-		r.Recorder.Eventf(ext, nil, "Normal", "MachineDestroyed", "DestroyMachine", "Destroyed machine %s in %s", m.ID, m.Region)
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Normal", "MachineDestroyed", "DestroyMachine", "Destroyed machine %s in %s", m.ID, m.Region)
 	}
 	created := map[jetwayv1.MachineKey]*fly.Machine{}
 	for _, k := range plan.create {
@@ -65,7 +65,7 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 		}
 		created[k] = m
 		logger.Info("Created machine", "machine", m.ID, "region", k.Region, "role", k.Role)
-		r.Recorder.Eventf(ext, nil, "Normal", "MachineCreated", "CreateMachine", "Created %s machine %s in %s", k.Role, m.ID, k.Region)
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Normal", "MachineCreated", "CreateMachine", "Created %s machine %s in %s", k.Role, m.ID, k.Region)
 	}
 	if len(created) > 0 {
 		// Machine ids go to status at once: Fly's create has no idempotency
@@ -85,7 +85,7 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 		}
 		plan.keep[k] = updated
 		logger.Info("Updated machine", "machine", m.ID, "region", m.Region)
-		r.Recorder.Eventf(ext, nil, "Normal", "MachineUpdated", "UpdateMachine", "Updated machine %s in %s to the desired config", m.ID, m.Region)
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Normal", "MachineUpdated", "UpdateMachine", "Updated machine %s in %s to the desired config", m.ID, m.Region)
 	}
 	if err := r.restartStopped(ctx, ext, plan.keep, autostops(deps.plan)); err != nil {
 		return 0, err
@@ -118,7 +118,7 @@ func (r *ExtensionReconciler) restartStopped(ctx context.Context, ext *jetwayv1.
 			return fmt.Errorf("start machine %s: %w", m.ID, err)
 		}
 		log.FromContext(ctx).Info("Started machine that was down", "machine", m.ID, "region", k.Region, "state", m.State)
-		r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonMachineRestarted, "StartMachine",
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonMachineRestarted, "StartMachine",
 			"Machine %s in %s was %s; started it", m.ID, k.Region, m.State)
 		// The observed state stays in status for this pass: a failed
 		// machine shows as failed (MachinesReady=False) until the next look

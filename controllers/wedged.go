@@ -70,7 +70,7 @@ func (r *ExtensionReconciler) replaceWedged(ctx context.Context, ext *jetwayv1.E
 		}
 		delete(keep, k)
 		log.FromContext(ctx).Info("Destroyed wedged replica machine", "machine", m.ID, "region", k.Region, "state", m.State, "stuck", stuck.Round(time.Second))
-		r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonMachineWedged, "DestroyMachine",
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonMachineWedged, "DestroyMachine",
 			"Replica machine %s in %s was %s for %s; destroyed it to create a new one", m.ID, k.Region, m.State, stuck.Round(time.Second))
 	}
 	return primaries, nil

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	flyclient "github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
 
@@ -149,5 +151,16 @@ func (s *Server) recordMachineEvent(ext *jetwayv1.Extension, data machineEvent) 
 			note += ": " + msg
 		}
 	}
-	s.recorder.Eventf(ext, nil, kind, "MachineEvent", "FlyEvent", "%s", note)
+	// The machine as related object and the status in the action keep
+	// "machine A started" and "machine B started" (or A's starting and
+	// started) from folding into one event series.
+	action := "Fly:" + data.Status
+	if len(action) > 128 { // the API server's limit on an event's action
+		action = action[:128]
+	}
+	var related runtime.Object
+	if data.MachineID != "" {
+		related = flyclient.MachineRef(data.MachineID)
+	}
+	s.recorder.Eventf(ext, related, kind, "MachineEvent", action, "%s", note)
 }

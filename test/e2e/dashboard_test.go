@@ -56,8 +56,9 @@ func TestDashboardInABrowser(t *testing.T) {
 		if got := admin.text("#flycast-ip"); !strings.HasPrefix(got, "fdaa:") {
 			t.Errorf("Flycast address = %q, want a private fdaa: address", got)
 		}
-		if got := admin.text("#events"); !strings.Contains(got, "MachineCreated") {
-			t.Errorf("recent events lack the machine creation:\n%s", got)
+		// Each machine's creation is its own event, not folded into one.
+		if got := admin.text("#events"); !strings.Contains(got, "Created primary machine") || !strings.Contains(got, "Created replica machine") {
+			t.Errorf("recent events lack a machine's creation:\n%s", got)
 		}
 		if n := admin.count("#connection"); n != 0 {
 			t.Error("the connection details show before they are revealed")
