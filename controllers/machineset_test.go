@@ -174,7 +174,16 @@ func TestSameButMessages(t *testing.T) {
 		t.Error("statuses differing only in a message must count as the same")
 	}
 	markFalse(eb, jetwayv1.ConditionAppReady, jetwayv1.ReasonFlyRateLimited, "429")
+	if !sameButMessages(ea.Status, eb.Status) {
+		t.Error("a 429 in the middle of 5xx answers is the same Fly failure episode")
+	}
+	markFalse(eb, jetwayv1.ConditionAppReady, jetwayv1.ReasonInsufficientCapacity, "no capacity in ams")
 	if sameButMessages(ea.Status, eb.Status) {
 		t.Error("a new reason is a real change")
+	}
+	markFalse(eb, jetwayv1.ConditionAppReady, jetwayv1.ReasonFlyUnavailable, "HTTP 502: bad gateway")
+	eb.Status.Phase = "error"
+	if sameButMessages(ea.Status, eb.Status) {
+		t.Error("a new status word is a real change")
 	}
 }

@@ -93,14 +93,19 @@ func summarize(ext *jetwayv1.Extension, stalled *terminal) {
 }
 
 // sameButMessages reports whether two statuses differ at most in the
-// messages of their conditions.
+// messages of their conditions, or in which of Fly's transient failures
+// (5xx or 429) a condition blames: while Fly is failing, a 429 among the
+// 5xx answers (timing jitter between our rate limiter and Fly's can let
+// one through) is the same episode, not news worth a status write.
 func sameButMessages(a, b jetwayv1.ExtensionStatus) bool {
 	a, b = *a.DeepCopy(), *b.DeepCopy()
-	for i := range a.Conditions {
-		a.Conditions[i].Message = ""
-	}
-	for i := range b.Conditions {
-		b.Conditions[i].Message = ""
+	for _, st := range []*jetwayv1.ExtensionStatus{&a, &b} {
+		for i := range st.Conditions {
+			st.Conditions[i].Message = ""
+			if st.Conditions[i].Reason == jetwayv1.ReasonFlyRateLimited {
+				st.Conditions[i].Reason = jetwayv1.ReasonFlyUnavailable
+			}
+		}
 	}
 	return equality.Semantic.DeepEqual(a, b)
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ func TestFlyOutage(t *testing.T) {
 	// with a differently worded 5xx, yet the status says the same thing
 	// throughout. (Finalizers and the notifier's writes are not counted.)
 	var writes int
+	var seen []string // each distinct status, to show what changed if there are too many
 	var last *jetwayv1.Extension
 	var lastStatus string
 	deadline := time.After(10 * time.Second)
@@ -62,13 +64,14 @@ count:
 				if st := controllerStatus(last); st != lastStatus {
 					writes++
 					lastStatus = st
+					seen = append(seen, st)
 				}
 			}
 		case <-deadline:
 			break count
 		}
 	}
-	g.Expect(writes).To(gomega.BeNumerically("<=", 2), "status writes during a 10 s Fly outage")
+	g.Expect(writes).To(gomega.BeNumerically("<=", 2), "status writes during a 10 s Fly outage:\n%s", strings.Join(seen, "\n"))
 	g.Expect(last).NotTo(gomega.BeNil())
 	app := meta.FindStatusCondition(last.Status.Conditions, jetwayv1.ConditionAppReady)
 	g.Expect(app).NotTo(gomega.BeNil())
