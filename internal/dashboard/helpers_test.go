@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -254,13 +253,4 @@ func csrfOf(t *testing.T, body string) string {
 	}
 	rest := body[i+len(marker):]
 	return rest[:strings.IndexByte(rest, '"')]
-}
-
-func testLogger(t *testing.T) logr.Logger { return testr.New(t) }
-
-func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
-
-func mustRequest(t *testing.T, path string) *http.Request {
-	t.Helper()
-	return httptest.NewRequest(http.MethodGet, path, nil)
 }

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/testr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -342,19 +344,19 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 
 func TestSignInOffWithoutAClient(t *testing.T) {
 	h, err := New(Config{ExternalURL: "http://127.0.0.1:1"}, nil, nil,
-		func(context.Context, string) (*jetwayv1.Extension, error) { return nil, nil }, testLogger(t))
+		func(context.Context, string) (*jetwayv1.Extension, error) { return nil, nil }, testr.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	h.Register(mux)
-	rec := newRecorder()
-	mux.ServeHTTP(rec, mustRequest(t, extSSO))
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, extSSO, nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not configured sign-in") {
 		t.Fatalf("SSO without a client answered %d: %s", rec.Code, rec.Body.String())
 	}
 	if _, err := New(Config{ExternalURL: "http://x", ClientID: "c", ClientSecret: "s", SessionSecrets: [][]byte{[]byte("short")}}, nil, nil,
-		func(context.Context, string) (*jetwayv1.Extension, error) { return nil, nil }, testLogger(t)); err == nil {
+		func(context.Context, string) (*jetwayv1.Extension, error) { return nil, nil }, testr.New(t)); err == nil {
 		t.Fatal("a short session secret was accepted")
 	}
 }

@@ -135,7 +135,7 @@ func extensionPage(h *Handler, s *Session, ext *jetwayv1.Extension, events []eve
 		ID: res.ID, Name: res.Name, Status: res.Status, ErrorMessage: res.ErrorMessage,
 		OrgID: orgID, OrgURL: h.pagePath(target{Kind: targetOrganization, ID: orgID}),
 		Plan: res.Plan, PrimaryRegion: res.PrimaryRegion, ReadRegions: res.ReadRegions, AppName: res.FlyAppName,
-		DNSName: orElse(ext.Status.DNSName, naming.DNSName(ext.Spec.Name, h.cfg.DNSZone)), FlycastIP: ext.Status.FlycastIP,
+		DNSName: orDefault(ext.Status.DNSName, naming.DNSName(ext.Spec.Name, h.cfg.DNSZone)), FlycastIP: ext.Status.FlycastIP,
 		IsAdmin: isAdmin(s, orgID), CSRF: s.CSRF, CreatedAt: res.CreatedAt,
 		RevealURL: h.cfg.BasePath + "/dashboard/extensions/" + url.PathEscape(res.ID) + "/reveal",
 		Revealed:  connection != nil,
@@ -198,11 +198,4 @@ func formatTime(t metav1.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func orElse(v, d string) string {
-	if v == "" {
-		return d
-	}
-	return v
 }
