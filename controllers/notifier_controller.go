@@ -100,9 +100,21 @@ func (r *NotifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, nil
 	}
 
-	before := ext.DeepCopy()
 	res := resource.Of(ext, r.Settings.AppNamePrefix, r.Settings.DNSZone)
 	action, needed := r.desiredAction(ext, res)
+	if needed && startsNewDelivery(ext, action, res) {
+		// The cache may not show yet what the last pass acknowledged; a new
+		// delivery id would then send Fly the same news twice. Passes for
+		// one Extension never overlap, so a fresh read sees that write.
+		fresh := &jetwayv1.Extension{}
+		if err := r.APIReader.Get(ctx, req.NamespacedName, fresh); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		ext = fresh
+		res = resource.Of(ext, r.Settings.AppNamePrefix, r.Settings.DNSZone)
+		action, needed = r.desiredAction(ext, res)
+	}
+	before := ext.DeepCopy()
 	var wait time.Duration
 	var deliverErr error
 	if needed {
@@ -124,6 +136,16 @@ func (r *NotifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, ext, patch))
 	}
 	return ctrl.Result{RequeueAfter: wait}, nil
+}
+
+// startsNewDelivery reports whether telling Fly action would start a new
+// notification rather than retry the pending one.
+func startsNewDelivery(ext *jetwayv1.Extension, action string, res resource.Resource) bool {
+	n := ext.Status.Notification
+	if n == nil || n.Pending == nil {
+		return true
+	}
+	return n.Pending.Action != action || n.Pending.Digest != webhook.Digest(action, res)
 }
 
 // desiredAction says what Fly must be told, if anything: "deleted" once
