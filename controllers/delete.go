@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -89,8 +88,8 @@ func (r *ExtensionReconciler) deleteApp(ctx context.Context, ext *jetwayv1.Exten
 }
 
 func (r *ExtensionReconciler) patchStatusIfChanged(ctx context.Context, before, ext *jetwayv1.Extension) error {
-	if equality.Semantic.DeepEqual(before.Status, ext.Status) {
+	if !statusWorthWriting(before.Status, ext.Status, false) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.writeStatus(ctx, before, ext))
+	return client.IgnoreNotFound(r.writeStatus(ctx, before, ext, false))
 }

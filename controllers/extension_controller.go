@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
@@ -165,15 +164,11 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 		ext.Status.ObservedGeneration = ext.Generation
 	}
 	summarize(ext, stalled)
-	// While Fly keeps failing, each retry words its error a little
-	// differently (another status code, another request id). Rewriting the
-	// message every time would be a status-write storm; the first message
-	// of the episode says enough.
-	messageOnly := err != nil && !isTerminal && sameButMessages(before.Status, ext.Status)
-	if !messageOnly && !equality.Semantic.DeepEqual(before.Status, ext.Status) {
+	failing := err != nil && !isTerminal
+	if statusWorthWriting(before.Status, ext.Status, failing) {
 		// Our own mid-pass write (saveMachineIDs) moved the version on.
 		before.ResourceVersion = ext.ResourceVersion
-		if perr := r.writeStatus(ctx, before, ext); perr != nil && !apierrors.IsNotFound(perr) {
+		if perr := r.writeStatus(ctx, before, ext, failing); perr != nil && !apierrors.IsNotFound(perr) {
 			return ctrl.Result{}, errors.Join(err, fmt.Errorf("patch status: %w", perr))
 		}
 	}

@@ -123,7 +123,8 @@ func (r *NotifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		markTrue(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonDelivered, "Fly has the extension's current state")
 	}
 	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
-		if err := writeOwnedStatus(ctx, r.Client, r.APIReader, before, ext, notifierStatusOnto); err != nil {
+		if err := writeOwnedStatus(ctx, r.Client, r.APIReader, before, ext, notifierStatusOnto,
+			func(stored, merged jetwayv1.ExtensionStatus) bool { return statusWorthWriting(stored, merged, false) }); err != nil {
 			return ctrl.Result{}, fmt.Errorf("save notification state: %w", err)
 		}
 	}
