@@ -51,6 +51,7 @@ func (r *ExtensionReconciler) reconcileDelete(ctx context.Context, ext *jetwayv1
 	if err := provision.WriteTombstone(ctx, r.Client, ext, time.Now()); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.releaseNameClaim(ctx, ext)
 	patch := client.MergeFromWithOptions(ext.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(ext, jetwayv1.Finalizer)
 	if err := r.Patch(ctx, ext, patch); err != nil {

@@ -51,6 +51,9 @@ type Settings struct {
 	// (starting, stopping, ...) before it counts as wedged: a wedged
 	// replica is replaced, a wedged primary reported. 0 never judges.
 	WedgedAfter time.Duration
+	// ClaimsNamespace is where the gateway keeps its name-claim Leases; a
+	// deleted extension's claim is released there. Empty releases none.
+	ClaimsNamespace string
 }
 
 // ExtensionReconciler reconciles an Extension against Fly.

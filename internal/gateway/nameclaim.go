@@ -38,7 +38,7 @@ func (s *Server) claimName(ctx context.Context, name, id string) (bool, error) {
 	now := metav1.NewMicroTime(time.Now())
 	lease := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: "extension-name-" + naming.Hash(name), Namespace: s.cfg.ClaimsNamespace,
+			Name: naming.NameClaimLease(name), Namespace: s.cfg.ClaimsNamespace,
 			Labels:      map[string]string{jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway},
 			Annotations: map[string]string{annotationClaimedName: name},
 		},

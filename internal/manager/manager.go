@@ -146,13 +146,15 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
+	extSettings := opts.Controllers
+	extSettings.ClaimsNamespace = claimsNamespace(opts)
 	if err := (&controllers.ExtensionReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    scheme,
 		Fly:       flyClient,
 		Recorder:  mgr.GetEventRecorder("jetway-extension"),
-		Settings:  opts.Controllers,
+		Settings:  extSettings,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up extension controller: %w", err)
 	}

@@ -79,6 +79,13 @@ func CredentialsSecretName(extensionObjectName string) string {
 	return extensionObjectName + "-credentials"
 }
 
+// NameClaimLease is the Lease through which one Fly id holds an extension
+// name (see the gateway's name claims); hashed, since names need not be
+// valid object names.
+func NameClaimLease(extensionName string) string {
+	return "extension-name-" + Hash(extensionName)
+}
+
 // DNSEndpointName is the DNSEndpoint carrying an extension's record.
 func DNSEndpointName(extensionObjectName string) string {
 	return extensionObjectName + "-dns"

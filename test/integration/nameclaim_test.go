@@ -6,6 +6,11 @@ import (
 	"testing"
 
 	"github.com/onsi/gomega"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/jetway-dev/jetway/internal/naming"
 )
 
 // TestConcurrentPOSTsForOneName: Fly provisioning two extensions with the
@@ -56,7 +61,7 @@ func TestConcurrentPOSTsForOneName(t *testing.T) {
 }
 
 // TestNameIsFreeOnceItsExtensionIsDeleted: a deleted extension's name can
-// be provisioned again at once by another id.
+// be provisioned again at once by another id, and its claim was released.
 func TestNameIsFreeOnceItsExtensionIsDeleted(t *testing.T) {
 	g := newG(t)
 	ctx := ctxFor(t)
@@ -77,6 +82,13 @@ func TestNameIsFreeOnceItsExtensionIsDeleted(t *testing.T) {
 		}
 		return resp.StatusCode
 	}).Should(gomega.Equal(http.StatusOK))
+	// The deletion released the claim: claims do not pile up one per name.
+	claim := client.ObjectKey{Namespace: "default", Name: naming.NameClaimLease(name)}
+	g.Eventually(func() error { return k8s.Get(ctx, claim, &coordinationv1.Lease{}) }).
+		Should(gomega.Satisfy(apierrors.IsNotFound), "the deleted extension's name claim")
 
 	provision(t, provisionRequest(second, name, uniqueID("org")))
+	lease := &coordinationv1.Lease{}
+	g.Expect(k8s.Get(ctx, claim, lease)).To(gomega.Succeed())
+	g.Expect(lease.Spec.HolderIdentity).To(gomega.HaveValue(gomega.Equal(second)))
 }
