@@ -65,6 +65,7 @@ sees final. Prints a table; exits non-zero on any violation.`,
 	f.StringVar(&cfg.Assets, "assets", "", "Folder with kube-apiserver and etcd (make envtest builds them)")
 	f.IntVar(&cfg.Extensions, "extensions", 200, "Extensions to provision")
 	f.IntVar(&cfg.Restarts, "restarts", 1000, "Times to SIGKILL and restart the manager (crash points)")
+	f.IntVar(&cfg.Wedges, "wedges", 0, "Running replica machines to wedge during the chaos (0: one per 50 crash points; negative: none)")
 	f.Int64Var(&cfg.Seed, "seed", 1, "Seed for the workload, the crash points and flysim's faults")
 	f.DurationVar(&cfg.MinUptime, "min-uptime", 300*time.Millisecond, "Shortest time the manager runs before the next SIGKILL")
 	f.DurationVar(&cfg.MaxUptime, "max-uptime", 3*time.Second, "Longest time the manager runs before the next SIGKILL")

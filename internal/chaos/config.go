@@ -31,6 +31,11 @@ type Config struct {
 	// Faults are flysim's faults while the chaos lasts; nil means
 	// DefaultFaults(Seed). They are turned off for the convergence check.
 	Faults *flysim.Faults
+	// Wedges is how many running replica machines are wedged (stuck in
+	// "starting", see flysim.WedgeMachine) during the chaos; Jetway must
+	// replace each. Zero means one per 50 crash points, at least one;
+	// negative, none.
+	Wedges int
 	// BootTime is how long a simulated machine takes to start.
 	BootTime time.Duration
 
@@ -78,6 +83,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Restarts < 0 {
 		c.Restarts = 0
+	}
+	switch {
+	case c.Wedges == 0:
+		c.Wedges = max(1, c.Restarts/50)
+	case c.Wedges < 0:
+		c.Wedges = 0
 	}
 	if c.Faults == nil {
 		f := DefaultFaults(c.Seed)

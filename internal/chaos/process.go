@@ -56,6 +56,7 @@ func (p *ManagerProcess) args() []string {
 		"--resync", "5s",
 		"--poll-interval", "500ms",
 		"--concurrency", "8",
+		"--machine-wedged-after", wedgedAfter.String(),
 	}
 }
 

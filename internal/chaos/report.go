@@ -20,6 +20,8 @@ type Report struct {
 	Provisioned, Updated, Deleted int
 	// CrashPoints is how many times the manager was SIGKILLed.
 	CrashPoints int
+	// WedgedReplicas is how many running replicas were wedged.
+	WedgedReplicas int
 	// GatewayAnswers counts answers the gateway served the driver by HTTP
 	// status; GatewayUnanswered the driver's calls that got none (manager
 	// down or killed). Gateway5xx also counts the final checks' 5xx.
@@ -82,6 +84,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	row("extensions deleted", r.Deleted)
 	row("crash points (SIGKILLs)", r.CrashPoints)
 	row("manager starts", r.ManagerStarts)
+	row("replica machines wedged", r.WedgedReplicas)
 	row("gateway answers to the driver, by status", formatCounts(r.GatewayAnswers))
 	row("gateway calls unanswered (manager down)", r.GatewayUnanswered)
 	row("gateway 5xx served (driver and checks)", r.Gateway5xx)

@@ -67,12 +67,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		proc: stack.Manager, restarts: cfg.Restarts, minUptime: cfg.MinUptime, maxUptime: cfg.MaxUptime,
 		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b696c6c)),
 	}
+	wedge := &wedger{sim: stack.Sim, wedges: cfg.Wedges, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x77656467))}
+	if cfg.Wedges > 0 { // spread over most of the crash loop, which ends the wedging
+		wedge.every = cfg.chaosWindow() * 8 / 10 / time.Duration(cfg.Wedges)
+	}
 
 	fmt.Fprintf(cfg.Progress, "chaos: %d extensions, %d crash points, faults %+v\n", cfg.Extensions, cfg.Restarts, *cfg.Faults)
 	chaosStart := time.Now()
-	killErr := runBoth(ctx, drv, kill, cfg.Progress)
+	killErr := runBoth(ctx, drv, kill, wedge, cfg.Progress)
 	rep.Chaos = time.Since(chaosStart)
 	rep.CrashPoints = int(kill.kills.Load())
+	rep.WedgedReplicas = int(wedge.wedged.Load())
 	if killErr != nil {
 		return nil, fmt.Errorf("crash loop: %w", killErr)
 	}
@@ -115,9 +120,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// runBoth runs the driver and the crash loop together and waits for both,
-// saying every half minute how far they are.
-func runBoth(ctx context.Context, drv *driver, kill *killer, progress io.Writer) error {
+// runBoth runs the driver and the crash loop together, with the wedger
+// alongside until both are done, and waits for them, saying every half
+// minute how far they are.
+func runBoth(ctx context.Context, drv *driver, kill *killer, wedge *wedger, progress io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -144,8 +150,16 @@ func runBoth(ctx context.Context, drv *driver, kill *killer, progress io.Writer)
 			cancel() // a broken crash loop makes the rest meaningless
 		}
 	}()
+	wedgeCtx, stopWedging := context.WithCancel(ctx)
+	wedgerDone := make(chan struct{})
+	go func() {
+		defer close(wedgerDone)
+		wedge.run(wedgeCtx)
+	}()
 	drv.run(ctx)
 	wg.Wait()
+	stopWedging() // wedges stop with the crash loop, so each is met under chaos
+	<-wedgerDone
 	if killErr == nil && ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -25,6 +25,7 @@ func TestChaosConverges(t *testing.T) {
 		Dir:        dir,
 		Extensions: 50,
 		Restarts:   15,
+		Wedges:     2,
 		// A fixed seed keeps the workload and faults the same run to run;
 		// timing still varies, which is the point.
 		Seed:            1,
@@ -39,8 +40,9 @@ func TestChaosConverges(t *testing.T) {
 		t.Logf("last lines of the manager log:\n%s", logTail(filepath.Join(dir, "manager.log"), 60))
 		t.Fatal(err)
 	}
-	if rep.CrashPoints < 5 || rep.Provisioned < 50 {
-		t.Fatalf("the run was too small to mean anything: %d crash points, %d extensions provisioned", rep.CrashPoints, rep.Provisioned)
+	if rep.CrashPoints < 5 || rep.Provisioned < 50 || rep.WedgedReplicas < 1 {
+		t.Fatalf("the run was too small to mean anything: %d crash points, %d extensions provisioned, %d replicas wedged",
+			rep.CrashPoints, rep.Provisioned, rep.WedgedReplicas)
 	}
 }
 
