@@ -11,7 +11,8 @@ import (
 
 // terminal is a failure that retrying cannot fix: it needs a change to the
 // Extension, a plan, or Jetway's Fly credentials. The pass reports it as
-// Stalled and returns reconcile.TerminalError, so no backoff loop spins.
+// Stalled and no backoff loop spins: it is tried again on a change, and
+// otherwise only after Settings.StalledRecheck.
 type terminal struct {
 	reason  string
 	message string

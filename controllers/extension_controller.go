@@ -51,6 +51,11 @@ type Settings struct {
 	// (starting, stopping, ...) before it counts as wedged: a wedged
 	// replica is replaced, a wedged primary reported. 0 never judges.
 	WedgedAfter time.Duration
+	// StalledRecheck is how often a Stalled extension is tried again with
+	// nothing changed: a token Fly rejected during its own incident, or an
+	// app name someone else released, heals without an operator. 0 waits
+	// for a change to the Extension or its plan.
+	StalledRecheck time.Duration
 	// ClaimsNamespace is where the gateway keeps its name-claim Leases; a
 	// deleted extension's claim is released there. Empty releases none.
 	ClaimsNamespace string
@@ -155,7 +160,8 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // finishPass derives the summary conditions and writes status once, if it
-// changed. Terminal errors become Stalled and stop retries; a 429 waits as
+// changed. Terminal errors become Stalled and wait for a change or the slow
+// StalledRecheck instead of backing off; a 429 waits as
 // long as Fly asked; other errors go back to the workqueue for exponential
 // backoff, with the condition saying why. A failing Fly therefore causes no
 // status-write storm: a retry that fails the same way changes nothing.
@@ -180,6 +186,14 @@ func (r *ExtensionReconciler) finishPass(ctx context.Context, before, ext *jetwa
 		return result, nil
 	case isTerminal:
 		r.Recorder.Eventf(ext, nil, "Warning", stalled.reason, "Reconcile", "%s", stalled.message)
+		if r.Settings.StalledRecheck > 0 {
+			// Not a TerminalError: that would drop the key for good. A
+			// slow timer costs one pass per extension per interval, and
+			// the status is not rewritten while the cause stays the same.
+			log.FromContext(ctx).Info("Stalled; will try again later", "reason", stalled.reason,
+				"error", err.Error(), "after", r.Settings.StalledRecheck.String())
+			return ctrl.Result{RequeueAfter: jitter(r.Settings.StalledRecheck)}, nil
+		}
 		return ctrl.Result{}, reconcile.TerminalError(err)
 	case limited:
 		log.FromContext(ctx).Info("Fly rate-limited the pass; waiting as asked", "wait", wait.String())

@@ -50,6 +50,7 @@ type managerFlags struct {
 	sessionSecret  string
 	sessionTTL     time.Duration
 	wedgedAfter    time.Duration
+	stalledRecheck time.Duration
 	tombstoneTTL   time.Duration
 	claimsNS       string
 }
@@ -70,6 +71,7 @@ func (f *managerFlags) register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.pollInterval, "poll-interval", 2*time.Second, "How soon a pass waiting on Fly looks again")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "Extensions reconciled in parallel")
 	fs.DurationVar(&f.wedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
+	fs.DurationVar(&f.stalledRecheck, "stalled-recheck", 15*time.Minute, "How often a Stalled extension is tried again without any change, in case the cause went away on Fly's side (0: only on a change)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.probeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
@@ -139,6 +141,7 @@ func (f *managerFlags) options(secrets [][]byte) manager.Options {
 			PollInterval:            f.pollInterval,
 			MaxConcurrentReconciles: f.concurrency,
 			WedgedAfter:             f.wedgedAfter,
+			StalledRecheck:          f.stalledRecheck,
 		},
 	}
 }

@@ -228,6 +228,8 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			MaxConcurrentReconciles: 4,
 			// Far above flysim's 200 ms boots, so only WedgeMachine trips it.
 			WedgedAfter: 3 * time.Second,
+			// Well past TestRejectedTokenStalls' quiet window.
+			StalledRecheck: 8 * time.Second,
 		},
 		Log:                  logger,
 		RestartableInProcess: true,
