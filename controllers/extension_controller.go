@@ -115,6 +115,9 @@ func (r *ExtensionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 func (r *ExtensionReconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extension) (ctrl.Result, error) {
 	ext.Status.AppName = naming.AppName(r.Settings.AppNamePrefix, ext.Spec.ID)
 	ext.Status.DNSName = naming.DNSName(ext.Spec.Name, r.Settings.DNSZone)
+	if err := r.checkNameIsOurs(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
 
 	deps, err := r.loadDependencies(ctx, ext)
 	if err != nil {
@@ -241,6 +244,9 @@ func (r *ExtensionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// waits for) must reach the extensions on that plan.
 		Watches(&jetwayv1.ExtensionPlan{}, handler.EnqueueRequestsFromMapFunc(r.extensionsOnPlan),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A deleted Extension frees its DNS name for the next in line.
+		Watches(&jetwayv1.Extension{}, handler.EnqueueRequestsFromMapFunc(r.namePeers),
+			builder.WithPredicates(onlyDeletes)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles)}).
 		Named("extension").
 		Complete(r)

@@ -38,7 +38,10 @@ const (
 	// state (starting, stopping, ...) past the wedged threshold. Jetway
 	// replaces wedged replicas itself but leaves a primary, which may hold
 	// data, to an operator.
-	ReasonMachineWedged      = "MachineWedged"
+	ReasonMachineWedged = "MachineWedged"
+	// ReasonDNSNameTaken: another, older Extension's name becomes the same
+	// DNS name; this one stalls rather than publish a conflicting record.
+	ReasonDNSNameTaken       = "DNSNameTaken"
 	ReasonIPAllocated        = "IPAllocated"
 	ReasonRecordWritten      = "RecordWritten"
 	ReasonNoAddress          = "NoAddress"

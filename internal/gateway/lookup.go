@@ -8,14 +8,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/extindex"
 	"github.com/jetway-dev/jetway/internal/naming"
 )
 
-// Field indexes the gateway looks Extensions up by.
-const (
-	indexFlyID = "spec.id"
-	indexName  = "spec.name"
-)
+// Field indexes the gateway looks Extensions up by. The one by DNS label,
+// which the controllers read too, is extindex's.
+const indexFlyID = "spec.id"
 
 // SetupIndexes registers the gateway's field indexes with the manager's
 // cache. Call it before the manager starts.
@@ -25,11 +24,6 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 		return []string{o.(*jetwayv1.Extension).Spec.ID}
 	}); err != nil {
 		return fmt.Errorf("index extensions by fly id: %w", err)
-	}
-	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexName, func(o client.Object) []string {
-		return []string{o.(*jetwayv1.Extension).Spec.Name}
-	}); err != nil {
-		return fmt.Errorf("index extensions by name: %w", err)
 	}
 	if err := idx.IndexField(ctx, &jetwayv1.Extension{}, indexMachineID, func(o client.Object) []string {
 		var ids []string
@@ -80,14 +74,12 @@ func FindExtensionByID(ctx context.Context, cached, live client.Reader, id strin
 	return nil, nil
 }
 
-// findByName finds the Extension that holds a name, if any.
+// findByName finds an Extension that holds a name, if any: one whose name
+// becomes the same DNS label, since that is what must be unique.
 func (s *Server) findByName(ctx context.Context, name string) (*jetwayv1.Extension, error) {
-	var list jetwayv1.ExtensionList
-	if err := s.client.List(ctx, &list, client.MatchingFields{indexName: name}); err != nil {
-		return nil, fmt.Errorf("list extensions by name: %w", err)
+	holders, err := extindex.ByDNSLabel(ctx, s.client, name)
+	if err != nil || len(holders) == 0 {
+		return nil, err
 	}
-	if len(list.Items) > 0 {
-		return &list.Items[0], nil
-	}
-	return nil, nil
+	return &holders[0], nil
 }

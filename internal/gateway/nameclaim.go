@@ -90,7 +90,7 @@ func (s *Server) claimIsStale(ctx context.Context, held *coordinationv1.Lease, h
 		return false, err
 	}
 	if ext != nil {
-		return ext.Spec.Name != name, nil
+		return naming.DNSLabel(ext.Spec.Name) != naming.DNSLabel(name), nil
 	}
 	tomb, err := provision.FindTombstone(ctx, s.live, holder)
 	if err != nil {

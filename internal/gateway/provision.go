@@ -52,7 +52,7 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	} else if holder != nil && holder.Spec.ID != *req.ID {
-		writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf("The name %q is already used by another extension.", *req.Name))
+		nameTaken(w, *req.Name)
 		return
 	}
 	plan, err := provision.ResolvePlan(ctx, s.client, deref(req.Plan))
@@ -64,7 +64,7 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	} else if !ok {
-		writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf("The name %q is already used by another extension.", *req.Name))
+		nameTaken(w, *req.Name)
 		return
 	}
 	ext, created, err := s.create(ctx, req, plan)
@@ -204,4 +204,12 @@ func apiMessage(err error) string {
 		return status.Status().Message
 	}
 	return "invalid"
+}
+
+// nameTaken answers 409 name_taken. Another extension's name is not
+// quoted: it may belong to another organization.
+func nameTaken(w http.ResponseWriter, name string) {
+	writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf(
+		"The name %q is already used by another extension (names must differ in their DNS form, %s).",
+		name, naming.DNSLabel(name)))
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/extindex"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/signing"
 	"github.com/jetway-dev/jetway/internal/webhook"
@@ -145,6 +146,9 @@ func Run(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := extindex.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
 	extSettings := opts.Controllers
 	extSettings.ClaimsNamespace = claimsNamespace(opts)

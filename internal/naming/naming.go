@@ -80,10 +80,10 @@ func CredentialsSecretName(extensionObjectName string) string {
 }
 
 // NameClaimLease is the Lease through which one Fly id holds an extension
-// name (see the gateway's name claims); hashed, since names need not be
-// valid object names.
+// name (see the gateway's name claims). It is named after the name's DNS
+// label, which is what must be unique, hashed to keep it a valid name.
 func NameClaimLease(extensionName string) string {
-	return "extension-name-" + Hash(extensionName)
+	return "extension-name-" + Hash(DNSLabel(extensionName))
 }
 
 // DNSEndpointName is the DNSEndpoint carrying an extension's record.

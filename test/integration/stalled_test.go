@@ -19,15 +19,21 @@ import (
 // namespace of its own.
 func gitopsExtension(t *testing.T, prefix, region string) *jetwayv1.Extension {
 	t.Helper()
+	id := uniqueID(prefix)
+	return gitopsExtensionNamed(t, id, prefix+"-"+id, region)
+}
+
+// gitopsExtensionNamed is gitopsExtension with Fly id id and name name.
+func gitopsExtensionNamed(t *testing.T, id, name, region string) *jetwayv1.Extension {
+	t.Helper()
 	g := newG(t)
 	ctx := ctxFor(t)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniqueID(prefix)}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniqueID(id)}}
 	g.Expect(k8s.Create(ctx, ns)).To(gomega.Succeed())
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), ns) })
-	id := uniqueID(prefix)
 	ext := &jetwayv1.Extension{
 		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns.Name},
-		Spec: jetwayv1.ExtensionSpec{ID: id, Name: prefix + "-" + id,
+		Spec: jetwayv1.ExtensionSpec{ID: id, Name: name,
 			Organization: jetwayv1.OrganizationRef{ID: uniqueID("org")}, PrimaryRegion: region},
 	}
 	g.Expect(k8s.Create(ctx, ext)).To(gomega.Succeed())
