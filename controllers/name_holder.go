@@ -2,14 +2,18 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/extindex"
+	"github.com/jetway-dev/jetway/internal/naming"
 )
 
 // Names must be unique in their DNS form: two extensions publishing one
@@ -30,12 +34,19 @@ func (r *ExtensionReconciler) checkNameIsOurs(ctx context.Context, ext *jetwayv1
 		return err
 	}
 	for i := range peers {
-		if holdsBefore(&peers[i], ext) {
-			t := newTerminal(jetwayv1.ReasonDNSNameTaken,
-				"The DNS name %s is already used by another extension; give this one another name", ext.Status.DNSName)
-			markFalse(ext, jetwayv1.ConditionDNSReady, t.reason, "%s", t.message)
-			return t
+		if !holdsBefore(&peers[i], ext) {
+			continue
 		}
+		// Two passes that started before either cache held the other may
+		// both have published; the later one takes its record back.
+		ep := &externaldns.DNSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: naming.DNSEndpointName(ext.Name), Namespace: ext.Namespace}}
+		if err := client.IgnoreNotFound(r.Delete(ctx, ep)); err != nil {
+			return fmt.Errorf("withdraw dnsendpoint of a taken name: %w", err)
+		}
+		t := newTerminal(jetwayv1.ReasonDNSNameTaken,
+			"The DNS name %s is already used by another extension; give this one another name", ext.Status.DNSName)
+		markFalse(ext, jetwayv1.ConditionDNSReady, t.reason, "%s", t.message)
+		return t
 	}
 	return nil
 }
