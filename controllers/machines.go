@@ -46,6 +46,15 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 		logger.Info("Destroyed machine", "machine", m.ID, "region", m.Region)
 		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Normal", "MachineDestroyed", "DestroyMachine", "Destroyed machine %s in %s", m.ID, m.Region)
 	}
+	// Wedged machines are dealt with before anything is asked of them: Fly
+	// refuses to update a machine that has not settled, so a wedged
+	// replica that also drifted would otherwise fail every pass and never
+	// be replaced. A replaced replica is created anew in this same pass.
+	wedgedPrimaries, replaced, err := r.replaceWedged(ctx, ext, plan.keep)
+	if err != nil {
+		return 0, err
+	}
+	plan.create = append(plan.create, replaced...)
 	created := map[jetwayv1.MachineKey]*fly.Machine{}
 	for _, k := range plan.create {
 		m, err := r.Fly.CreateMachine(ctx, app, flygo.LaunchMachineInput{
@@ -76,8 +85,18 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 			return 0, err
 		}
 	}
+	settling := false
 	for _, m := range plan.update {
 		k := keyOf(m)
+		if plan.keep[k] != m {
+			continue // replaced above
+		}
+		if transientStates[m.State] {
+			// Fly answers 412 until the machine settles; look again soon
+			// rather than fail the pass (a wedged one was handled above).
+			settling = true
+			continue
+		}
 		updated, err := r.Fly.UpdateMachine(ctx, app, flygo.LaunchMachineInput{ID: m.ID, Region: m.Region, Config: configs[k]})
 		if err != nil {
 			markFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Updating machine %s failed: %v", m.ID, err)
@@ -90,15 +109,14 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 	if err := r.restartStopped(ctx, ext, plan.keep, autostops(deps.plan)); err != nil {
 		return 0, err
 	}
-	wedgedPrimaries, err := r.replaceWedged(ctx, ext, plan.keep)
-	if err != nil {
-		return 0, err
-	}
 	r.recordMachines(ext, plan.keep, created)
 	wait := r.judgeMachines(ext, deps.plan, desired)
 	if len(wedgedPrimaries) > 0 {
 		r.markWedgedPrimaries(ext, wedgedPrimaries)
 		return wedgedRecheck, nil
+	}
+	if settling && wait == 0 {
+		wait = r.Settings.PollInterval
 	}
 	return wait, nil
 }

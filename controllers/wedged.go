@@ -47,13 +47,12 @@ type wedgedMachine struct {
 }
 
 // replaceWedged destroys wedged replica machines, taking them out of keep
-// so the next pass creates fresh ones in their regions. A replica holds
-// nothing the primary does not, so replacing it is safe. A wedged primary
+// and returning their keys for the caller to create fresh ones. A replica
+// holds nothing the primary does not, so replacing it is safe. A wedged primary
 // is returned instead and left alone: it may hold the customer's data, and
 // destroying it is an operator's decision (`fly machine destroy --force`,
 // after which Jetway creates a new primary).
-func (r *ExtensionReconciler) replaceWedged(ctx context.Context, ext *jetwayv1.Extension, keep map[jetwayv1.MachineKey]*fly.Machine) ([]wedgedMachine, error) {
-	var primaries []wedgedMachine
+func (r *ExtensionReconciler) replaceWedged(ctx context.Context, ext *jetwayv1.Extension, keep map[jetwayv1.MachineKey]*fly.Machine) (primaries []wedgedMachine, replaced []jetwayv1.MachineKey, err error) {
 	now := time.Now()
 	for k, m := range keep {
 		stuck, wedged := wedgedSince(m, r.Settings.WedgedAfter, now)
@@ -66,14 +65,15 @@ func (r *ExtensionReconciler) replaceWedged(ctx context.Context, ext *jetwayv1.E
 		}
 		if err := r.Fly.DestroyMachine(ctx, ext.Status.AppName, m.ID); err != nil {
 			markFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Replacing wedged machine %s in %s failed: %s", m.ID, k.Region, flyMessage(err))
-			return nil, fmt.Errorf("destroy wedged machine %s: %w", m.ID, err)
+			return nil, nil, fmt.Errorf("destroy wedged machine %s: %w", m.ID, err)
 		}
 		delete(keep, k)
+		replaced = append(replaced, k)
 		log.FromContext(ctx).Info("Destroyed wedged replica machine", "machine", m.ID, "region", k.Region, "state", m.State, "stuck", stuck.Round(time.Second))
 		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonMachineWedged, "DestroyMachine",
 			"Replica machine %s in %s was %s for %s; destroyed it to create a new one", m.ID, k.Region, m.State, stuck.Round(time.Second))
 	}
-	return primaries, nil
+	return primaries, replaced, nil
 }
 
 // markWedgedPrimaries sets MachinesReady=False for wedged primaries, with

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/onsi/gomega"
@@ -66,5 +67,39 @@ func TestWedgedPrimaryIsReported(t *testing.T) {
 	g.Expect(sim.DestroyMachineOutOfBand(appName(id), primary)).To(gomega.Succeed())
 	g.Eventually(func() string { return placement(liveMachines(id))["primary/iad"] }).ShouldNot(
 		gomega.Or(gomega.BeEmpty(), gomega.Equal(primary)))
+	waitReady(t, id)
+}
+
+// TestWedgedReplicaIsReplacedDuringPlanChange: Fly refuses to update a
+// machine that has not settled, so a plan change that lands while a replica
+// is wedged must replace that replica rather than retry its update for
+// ever. Both machines end on the new plan's image; the primary is updated
+// in place.
+func TestWedgedReplicaIsReplacedDuringPlanChange(t *testing.T) {
+	g := newG(t)
+	ctx := ctxFor(t)
+	id := uniqueID("wedgeplan")
+	req := provisionRequest(id, "wedgeplan-"+id, uniqueID("org"))
+	req["primary_region"] = "ord"
+	req["read_regions"] = []string{"fra"}
+	provision(t, req)
+	waitReady(t, id)
+	before := placement(liveMachines(id))
+
+	g.Expect(sim.WedgeMachine(appName(id), before["replica/fra"])).To(gomega.Succeed())
+	resp, err := flyAPI.Update(ctx, id, map[string]any{"plan": largePlan})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusOK), "body: %s", resp.Body)
+
+	g.Eventually(func(g gomega.Gomega) {
+		ms := liveMachines(id)
+		now := placement(ms)
+		g.Expect(keys(now)).To(gomega.ConsistOf("primary/ord", "replica/fra"))
+		g.Expect(now["replica/fra"]).NotTo(gomega.Equal(before["replica/fra"]), "the wedged replica is still there")
+		g.Expect(now["primary/ord"]).To(gomega.Equal(before["primary/ord"]), "the primary was replaced, not updated")
+		for _, m := range ms {
+			g.Expect(m.Config.Image).To(gomega.Equal(largeImage), "machine %s", m.ID)
+		}
+	}).Should(gomega.Succeed())
 	waitReady(t, id)
 }
