@@ -63,6 +63,12 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Info("Deleting extension", "id", id, "extension", ext.Namespace+"/"+ext.Name)
+		if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+			// Nor will a controller release its name claim.
+			if err := provision.ReleaseNameClaim(ctx, s.client, s.live, s.cfg.ClaimsNamespace, ext.Spec.Name, id); err != nil {
+				s.log.Info("Could not release the name claim; the tombstone frees the name anyway", "id", id, "error", err.Error())
+			}
+		}
 		now := metav1.Now()
 		ext.DeletionTimestamp = &now
 	}
