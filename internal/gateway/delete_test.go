@@ -4,11 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +19,6 @@ import (
 	"github.com/jetway-dev/jetway/internal/flycaller"
 	"github.com/jetway-dev/jetway/internal/naming"
 	"github.com/jetway-dev/jetway/internal/provision"
-	"github.com/jetway-dev/jetway/internal/signing"
 )
 
 // TestDeleteBeforeFirstReconcileReleasesTheNameClaim: an Extension deleted
@@ -58,19 +54,10 @@ func TestDeleteBeforeFirstReconcileReleasesTheNameClaim(t *testing.T) {
 		WithIndex(&jetwayv1.Extension{}, indexFlyID, func(o client.Object) []string {
 			return []string{o.(*jetwayv1.Extension).Spec.ID}
 		}).Build()
-	nonces, err := signing.OpenNonceStore(filepath.Join(t.TempDir(), "n.db"), 10*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nonces.Close() })
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	s, err := New(Config{ExternalURL: srv.URL, ClaimsNamespace: "claims",
-		Verifier: &signing.Verifier{Secrets: [][]byte{[]byte(eventSecret)}, Nonces: nonces}}, c, c, scheme, logr.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Config{ExternalURL: srv.URL, ClaimsNamespace: "claims"}, c, scheme, eventSecret)
 	handler = s.Handler()
 	fly := &flycaller.Client{BaseURL: srv.URL + "/flyio", Secret: []byte(eventSecret)}
 

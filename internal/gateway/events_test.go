@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,16 +42,7 @@ func eventServer(t *testing.T) (*Server, client.Client) {
 		WithIndex(&jetwayv1.Extension{}, indexAppName, func(o client.Object) []string {
 			return []string{o.(*jetwayv1.Extension).Status.AppName}
 		}).Build()
-	nonces, err := signing.OpenNonceStore(filepath.Join(t.TempDir(), "n.db"), 10*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nonces.Close() })
-	s, err := New(Config{ExternalURL: "http://gw", Verifier: &signing.Verifier{Secrets: [][]byte{[]byte(eventSecret)}, Nonces: nonces}},
-		c, c, scheme, logr.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Config{ExternalURL: "http://gw"}, c, scheme, eventSecret)
 	return s, c
 }
 
