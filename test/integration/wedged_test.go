@@ -16,15 +16,7 @@ import (
 // primary is not touched.
 func TestWedgedReplicaIsReplaced(t *testing.T) {
 	g := newG(t)
-	id := uniqueID("wedge")
-	req := provisionRequest(id, "wedge-"+id, uniqueID("org"))
-	req["primary_region"] = "ams"
-	req["read_regions"] = []string{"waw"}
-	provision(t, req)
-	waitReady(t, id)
-	before := placement(liveMachines(id))
-
-	g.Expect(sim.WedgeMachine(appName(id), before["replica/waw"])).To(gomega.Succeed())
+	id, before := readyThenWedgeReplica(t, "wedge", "ams", "waw")
 
 	g.Eventually(func(g gomega.Gomega) {
 		now := placement(liveMachines(id))
@@ -78,15 +70,7 @@ func TestWedgedPrimaryIsReported(t *testing.T) {
 func TestWedgedReplicaIsReplacedDuringPlanChange(t *testing.T) {
 	g := newG(t)
 	ctx := ctxFor(t)
-	id := uniqueID("wedgeplan")
-	req := provisionRequest(id, "wedgeplan-"+id, uniqueID("org"))
-	req["primary_region"] = "ord"
-	req["read_regions"] = []string{"fra"}
-	provision(t, req)
-	waitReady(t, id)
-	before := placement(liveMachines(id))
-
-	g.Expect(sim.WedgeMachine(appName(id), before["replica/fra"])).To(gomega.Succeed())
+	id, before := readyThenWedgeReplica(t, "wedgeplan", "ord", "fra")
 	resp, err := flyAPI.Update(ctx, id, map[string]any{"plan": largePlan})
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusOK), "body: %s", resp.Body)
@@ -102,4 +86,20 @@ func TestWedgedReplicaIsReplacedDuringPlanChange(t *testing.T) {
 		}
 	}).Should(gomega.Succeed())
 	waitReady(t, id)
+}
+
+// readyThenWedgeReplica provisions an extension with a primary in primary
+// and a replica in replica, waits for it to be Ready, then wedges the
+// replica. It returns the id and the machines as they were before.
+func readyThenWedgeReplica(t *testing.T, prefix, primary, replica string) (string, map[string]string) {
+	t.Helper()
+	id := uniqueID(prefix)
+	req := provisionRequest(id, prefix+"-"+id, uniqueID("org"))
+	req["primary_region"] = primary
+	req["read_regions"] = []string{replica}
+	provision(t, req)
+	waitReady(t, id)
+	before := placement(liveMachines(id))
+	newG(t).Expect(sim.WedgeMachine(appName(id), before["replica/"+replica])).To(gomega.Succeed())
+	return id, before
 }
