@@ -48,9 +48,11 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if ext.DeletionTimestamp.IsZero() {
 		// Not reconciled yet, the Extension has no finalizer and goes at once,
-		// so no controller will write its tombstone: write it here, or Fly's
-		// repeated DELETE would get 404 instead of 200.
-		if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+		// so no controller will tear it down: write its tombstone here, or
+		// Fly's repeated DELETE would get 404 instead of 200, and release
+		// its name claim once it is deleted.
+		unreconciled := !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer)
+		if unreconciled {
 			if err := provision.WriteTombstone(ctx, s.client, ext, time.Now()); err != nil {
 				s.internalError(w, r, err)
 				return
@@ -63,8 +65,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Info("Deleting extension", "id", id, "extension", ext.Namespace+"/"+ext.Name)
-		if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
-			// Nor will a controller release its name claim.
+		if unreconciled {
 			if err := provision.ReleaseNameClaim(ctx, s.client, s.live, s.cfg.ClaimsNamespace, ext.Spec.Name, id); err != nil {
 				s.log.Info("Could not release the name claim; the tombstone frees the name anyway", "id", id, "error", err.Error())
 			}
