@@ -85,16 +85,15 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 			return 0, err
 		}
 	}
-	settling := false
 	for _, m := range plan.update {
 		k := keyOf(m)
 		if plan.keep[k] != m {
 			continue // replaced above
 		}
 		if transientStates[m.State] {
-			// Fly answers 412 until the machine settles; look again soon
-			// rather than fail the pass (a wedged one was handled above).
-			settling = true
+			// Fly answers 412 until the machine settles. A settling machine
+			// is not running, so judgeMachines below asks for another look
+			// after the poll interval; a wedged one was handled above.
 			continue
 		}
 		updated, err := r.Fly.UpdateMachine(ctx, app, flygo.LaunchMachineInput{ID: m.ID, Region: m.Region, Config: configs[k]})
@@ -114,9 +113,6 @@ func (r *ExtensionReconciler) reconcileMachines(ctx context.Context, ext *jetway
 	if len(wedgedPrimaries) > 0 {
 		r.markWedgedPrimaries(ext, wedgedPrimaries)
 		return wedgedRecheck, nil
-	}
-	if settling && wait == 0 {
-		wait = r.Settings.PollInterval
 	}
 	return wait, nil
 }
