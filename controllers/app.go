@@ -18,6 +18,15 @@ const (
 	appSecretPassword = "JETWAY_PASSWORD"
 )
 
+// hasCredentialSecrets reports whether both credential secrets are set.
+func hasCredentialSecrets(secrets []fly.Secret) bool {
+	have := map[string]bool{}
+	for _, s := range secrets {
+		have[s.Name] = true
+	}
+	return have[appSecretUsername] && have[appSecretPassword]
+}
+
 func credentialsSecretName(ext *jetwayv1.Extension) string {
 	return naming.CredentialsSecretName(ext.Name)
 }
@@ -95,15 +104,11 @@ func networkName(app string) string { return app }
 // ensureAppSecrets sets the credentials as app secrets when they are not
 // there yet. Credentials never change, so presence is enough.
 func (r *ExtensionReconciler) ensureAppSecrets(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
-	names, err := r.Fly.SecretNames(ctx, ext.Status.AppName)
+	secrets, err := r.Fly.Secrets(ctx, ext.Status.AppName)
 	if err != nil {
 		return fmt.Errorf("list secrets of %s: %w", ext.Status.AppName, err)
 	}
-	have := map[string]bool{}
-	for _, n := range names {
-		have[n] = true
-	}
-	if have[appSecretUsername] && have[appSecretPassword] {
+	if hasCredentialSecrets(secrets) {
 		return nil
 	}
 	return r.Fly.SetSecrets(ctx, ext.Status.AppName, map[string]string{

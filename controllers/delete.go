@@ -61,12 +61,14 @@ func (r *ExtensionReconciler) reconcileDelete(ctx context.Context, ext *jetwayv1
 	return ctrl.Result{}, nil
 }
 
-// deleteApp deletes the extension's app and reports whether it is gone. An
-// app whose name was taken by someone else is never ours to delete.
+// deleteApp deletes the extension's app and reports whether it is gone.
+// Whether the app is this extension's is decided at Fly, the way adoption
+// decides it (createApp): an app another organization holds answers 404,
+// and one in ours that runs a machine not carrying this extension's id is
+// someone else's. A condition in status cannot decide it: the pass that
+// created the app's machines may have died before writing its status, so
+// an AppNameTaken from an earlier pass can outlive the truth.
 func (r *ExtensionReconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bool, error) {
-	if c := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionAppReady); c != nil && c.Reason == jetwayv1.ReasonAppNameTaken {
-		return true, nil
-	}
 	app := naming.AppName(r.Settings.AppNamePrefix, ext.Spec.ID)
 	if _, err := r.Fly.GetApp(ctx, app); err != nil {
 		if errors.Is(err, fly.ErrNotFound) {
@@ -75,13 +77,26 @@ func (r *ExtensionReconciler) deleteApp(ctx context.Context, ext *jetwayv1.Exten
 		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Reading Fly app %s failed: %v", app, err)
 		return false, fmt.Errorf("get app %s: %w", app, err)
 	}
+	machines, err := r.Fly.ListMachines(ctx, app, nil)
+	if err != nil {
+		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Listing the machines of Fly app %s failed: %v", app, err)
+		return false, fmt.Errorf("list machines of %s: %w", app, err)
+	}
+	for _, m := range machines {
+		if metadataOf(m, fly.MetaExtension) != ext.Spec.ID {
+			log.FromContext(ctx).Info("Leaving a Fly app that is not this extension's", "app", app, "machine", m.ID)
+			r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonAppNameTaken, "DeleteApp",
+				"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
+			return true, nil
+		}
+	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {
 		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)
 		return false, fmt.Errorf("delete app %s: %w", app, err)
 	}
-	log.FromContext(ctx).Info("Deleted Fly app", "app", app)
+	log.FromContext(ctx).Info("Deleted Fly app", "app", app, "machines", len(machines))
 	// Fly deletes apps asynchronously: look again until GetApp says 404.
-	_, err := r.Fly.GetApp(ctx, app)
+	_, err = r.Fly.GetApp(ctx, app)
 	if errors.Is(err, fly.ErrNotFound) {
 		return true, nil
 	}

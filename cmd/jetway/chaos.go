@@ -80,6 +80,8 @@ sees final. Prints a table; exits non-zero on any violation.`,
 	f.Float64Var(&faults.CrashRate, "crash-rate", faults.CrashRate, "Chance a started machine crashes")
 	f.DurationVar(&faults.LatencyP50, "latency-p50", faults.LatencyP50, "Median Fly latency")
 	f.DurationVar(&faults.LatencyP95, "latency-p95", faults.LatencyP95, "95th percentile Fly latency")
+	f.IntVar(&cfg.CPUBurners, "cpu-burners", 0, "Busy processes to run beside the whole run, as another build on the machine would (e.g. 2 on a 2-core machine)")
+	f.IntVar(&cfg.ManagerGOMAXPROCS, "manager-gomaxprocs", 0, "Cap the manager's GOMAXPROCS (0: Go's default), to slow it against the API server and flysim")
 	f.StringVar(&dir, "dir", "", "Folder for the run's files (default: a temporary folder)")
 	f.BoolVar(&cfg.Keep, "keep", false, "Keep the run's folder (manager.log, kubeconfig, etcd data) for debugging")
 	envHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})

@@ -49,6 +49,12 @@ type Config struct {
 	Concurrency int
 	// ConvergeTimeout bounds the wait for the invariants once faults are off.
 	ConvergeTimeout time.Duration
+	// CPUBurners is how many busy processes run beside the whole run (see
+	// cpuBurners): the invariants must hold on a busy machine too.
+	CPUBurners int
+	// ManagerGOMAXPROCS, when positive, caps the manager's GOMAXPROCS, so
+	// the manager is slow against the API server and flysim.
+	ManagerGOMAXPROCS int
 	// Progress receives one line per phase and periodic figures; nil is quiet.
 	Progress io.Writer
 }

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type ManagerProcess struct {
 	StateDir    string
 	// LogPath collects the output of every run, each headed by a marker line.
 	LogPath string
+	// GOMAXPROCS, when positive, caps the manager's Go scheduler.
+	GOMAXPROCS int
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -57,20 +60,36 @@ func (p *ManagerProcess) args() []string {
 		"--poll-interval", "500ms",
 		"--concurrency", "8",
 		"--machine-wedged-after", wedgedAfter.String(),
+		// Short enough that the sweeper acts within the convergence wait:
+		// anything a deletion left on Fly must be gone by the final check.
+		// The grace counts from durable times, so restarts do not reset it.
+		"--sweep-interval", sweepInterval.String(),
+		"--sweep-grace", sweepGrace.String(),
 	}
 }
+
+// The chaos run's sweeper settings (see args).
+const (
+	sweepInterval = 10 * time.Second
+	sweepGrace    = 20 * time.Second
+)
 
 // env is ours minus any JETWAY_* setting that could override a flag we did
 // not pass, plus the kubeconfig and Fly token.
 func (p *ManagerProcess) env() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "JETWAY_") || strings.HasPrefix(kv, "KUBECONFIG=") || strings.HasPrefix(kv, "FLY_API_TOKEN=") {
+		if strings.HasPrefix(kv, "JETWAY_") || strings.HasPrefix(kv, "KUBECONFIG=") || strings.HasPrefix(kv, "FLY_API_TOKEN=") ||
+			(p.GOMAXPROCS > 0 && strings.HasPrefix(kv, "GOMAXPROCS=")) {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "KUBECONFIG="+p.Kubeconfig, "FLY_API_TOKEN="+p.FlyToken)
+	out = append(out, "KUBECONFIG="+p.Kubeconfig, "FLY_API_TOKEN="+p.FlyToken)
+	if p.GOMAXPROCS > 0 {
+		out = append(out, fmt.Sprintf("GOMAXPROCS=%d", p.GOMAXPROCS))
+	}
+	return out
 }
 
 // Start starts a run; the previous one must have ended.
@@ -196,4 +215,14 @@ func isClosed(c chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// Swept counts what the orphan sweeper removed over every run, from the
+// lines it logs for each removal (controllers/orphan_sweeper.go).
+func (p *ManagerProcess) Swept() (apps, machines int) {
+	data, err := os.ReadFile(p.LogPath)
+	if err != nil {
+		return 0, 0
+	}
+	return bytes.Count(data, []byte("Deleted orphaned Fly app")), bytes.Count(data, []byte("Destroyed orphaned Fly machine"))
 }

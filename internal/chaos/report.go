@@ -14,6 +14,9 @@ import (
 type Report struct {
 	Seed       int64
 	Extensions int
+	// CPUBurners and ManagerGOMAXPROCS are the load conditions (see Config).
+	CPUBurners        int
+	ManagerGOMAXPROCS int
 	// Dir holds the run's files (manager.log, etcd data), if kept.
 	Dir string
 
@@ -45,6 +48,10 @@ type Report struct {
 	Converged     bool
 	Total         time.Duration
 	ManagerStarts int
+	// SweptApps and SweptMachines are what the orphan sweeper removed: each
+	// is something a deletion or a crash left on Fly and only the backstop
+	// cleaned up.
+	SweptApps, SweptMachines int
 
 	// Invariants holds every invariant's violations, empty when it held.
 	Invariants map[string][]string
@@ -79,12 +86,14 @@ func (r *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(tw, "FIGURE\tVALUE\n")
 	row := func(name string, v any) { fmt.Fprintf(tw, "%s\t%v\n", name, v) }
 	row("seed", r.Seed)
+	row("load: CPU burners, manager GOMAXPROCS", fmt.Sprintf("%d, %s", r.CPUBurners, gomaxprocs(r.ManagerGOMAXPROCS)))
 	row("extensions provisioned", r.Provisioned)
 	row("extensions updated", r.Updated)
 	row("extensions deleted", r.Deleted)
 	row("crash points (SIGKILLs)", r.CrashPoints)
 	row("manager starts", r.ManagerStarts)
 	row("replica machines wedged", r.WedgedReplicas)
+	row("orphans the sweeper removed (apps, machines)", fmt.Sprintf("%d, %d", r.SweptApps, r.SweptMachines))
 	row("gateway answers to the driver, by status", formatCounts(r.GatewayAnswers))
 	row("gateway calls unanswered (manager down)", r.GatewayUnanswered)
 	row("gateway 5xx served (driver and checks)", r.Gateway5xx)
@@ -129,6 +138,13 @@ func (r *Report) Table() string {
 	var b strings.Builder
 	r.WriteTable(&b)
 	return b.String()
+}
+
+func gomaxprocs(n int) string {
+	if n <= 0 {
+		return "default"
+	}
+	return fmt.Sprint(n)
 }
 
 func formatCounts(m map[int]int) string {

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Seed: cfg.Seed, Extensions: cfg.Extensions}
+	rep := &Report{Seed: cfg.Seed, Extensions: cfg.Extensions, CPUBurners: cfg.CPUBurners, ManagerGOMAXPROCS: cfg.ManagerGOMAXPROCS}
 	if cleanup == nil || cfg.Keep {
 		rep.Dir = dir
 	} else {
@@ -47,9 +47,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The burners run for the whole run, convergence included: on a busy
+	// machine nothing may depend on timing.
+	burners, err := startCPUBurners(cfg.CPUBurners)
+	if err != nil {
+		return nil, err
+	}
+	defer burners.stop()
 	stack, err := StartStack(ctx, StackOptions{
 		Assets: cfg.Assets, JetwayBin: bin, Dir: dir,
-		Faults: *cfg.Faults, BootTime: cfg.BootTime, Log: cfg.Progress,
+		Faults: *cfg.Faults, BootTime: cfg.BootTime, ManagerGOMAXPROCS: cfg.ManagerGOMAXPROCS, Log: cfg.Progress,
 	})
 	if err != nil {
 		return nil, err
@@ -193,6 +200,7 @@ func fillFigures(rep *Report, model []*extension, call *caller, s *Stack) {
 	rep.RateLimited = st.RateLimited
 	rep.Injected = st.Injected
 	rep.ManagerStarts = s.Manager.Starts()
+	rep.SweptApps, rep.SweptMachines = s.Manager.Swept()
 }
 
 // runDir is cfg.Dir, or a new temporary folder and a function removing it.

@@ -40,7 +40,9 @@ type StackOptions struct {
 	Dir      string
 	Faults   flysim.Faults
 	BootTime time.Duration
-	Log      io.Writer
+	// ManagerGOMAXPROCS, when positive, caps the manager's GOMAXPROCS.
+	ManagerGOMAXPROCS int
+	Log               io.Writer
 }
 
 // Stack is a local control plane, flysim on a loopback port and the jetway
@@ -108,6 +110,7 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 		GatewayAddr: gatewayAddr,
 		StateDir:    filepath.Join(o.Dir, "state"),
 		LogPath:     filepath.Join(o.Dir, "manager.log"),
+		GOMAXPROCS:  o.ManagerGOMAXPROCS,
 	}
 	s.Fly = &flycaller.Client{BaseURL: s.Manager.GatewayURL(), Secret: []byte(secret)}
 	fmt.Fprintln(o.Log, "chaos: starting the manager process")

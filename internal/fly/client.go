@@ -6,6 +6,7 @@ package fly
 
 import (
 	"context"
+	"time"
 
 	fly "github.com/superfly/fly-go"
 	"github.com/superfly/fly-go/flaps"
@@ -57,8 +58,16 @@ type Client interface {
 	// SetSecrets sets app secrets; machines read them as environment
 	// variables.
 	SetSecrets(ctx context.Context, app string, values map[string]string) error
-	// SecretNames lists the names of the app's secrets (never values).
-	SecretNames(ctx context.Context, app string) ([]string, error)
+	// Secrets lists the app's secrets: names and Fly's creation times,
+	// never values.
+	Secrets(ctx context.Context, app string) ([]Secret, error)
+}
+
+// Secret is an app secret as Fly lists it, without its value.
+type Secret struct {
+	Name string
+	// CreatedAt is when Fly recorded the secret; zero when Fly did not say.
+	CreatedAt time.Time
 }
 
 // Factory builds the Client the manager uses, so tests can swap in a

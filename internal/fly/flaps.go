@@ -298,16 +298,20 @@ func (c *flapsClient) SetSecrets(ctx context.Context, app string, values map[str
 	})
 }
 
-func (c *flapsClient) SecretNames(ctx context.Context, app string) ([]string, error) {
+func (c *flapsClient) Secrets(ctx context.Context, app string) ([]Secret, error) {
 	var secrets []fly.AppSecret
 	err := c.call(ctx, func(ctx context.Context) (err error) {
 		secrets, err = c.flaps.ListAppSecrets(ctx, app, nil, false)
 		return err
 	})
-	names := make([]string, 0, len(secrets))
+	out := make([]Secret, 0, len(secrets))
 	for _, s := range secrets {
-		names = append(names, s.Name)
+		sec := Secret{Name: s.Name}
+		if s.CreatedAt != nil {
+			sec.CreatedAt, _ = time.Parse(time.RFC3339, *s.CreatedAt)
+		}
+		out = append(out, sec)
 	}
-	sort.Strings(names)
-	return names, err
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
 }

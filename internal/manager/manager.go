@@ -188,7 +188,9 @@ func Run(ctx context.Context, opts Options) error {
 		sweeper := opts.Sweeper
 		sweeper.AppNamePrefix = opts.Controllers.AppNamePrefix
 		if err := mgr.Add(&controllers.OrphanSweeper{
-			Client: mgr.GetClient(), Fly: flyClient, Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
+			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Fly: flyClient,
+			Recorder: mgr.GetEventRecorder("jetway-orphan-sweeper"),
+			Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
 		}); err != nil {
 			return fmt.Errorf("add orphan sweeper: %w", err)
 		}

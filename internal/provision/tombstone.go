@@ -61,15 +61,33 @@ func FindTombstone(ctx context.Context, r client.Reader, flyID string) (*Tombsto
 	}); err != nil {
 		return nil, fmt.Errorf("list tombstones: %w", err)
 	}
-	for _, cm := range list.Items {
-		if cm.Data["id"] != flyID {
-			continue
+	for i := range list.Items {
+		if t := tombstoneOf(&list.Items[i]); t.ID == flyID {
+			return t, nil
 		}
-		t := &Tombstone{ID: flyID, Name: cm.Data["name"], OrganizationID: cm.Data["organization_id"]}
-		t.DeletedAt, _ = time.Parse(time.RFC3339, cm.Data["deleted_at"])
-		return t, nil
 	}
 	return nil, nil
+}
+
+// ListTombstones lists every tombstone, in every namespace.
+func ListTombstones(ctx context.Context, r client.Reader) ([]*Tombstone, error) {
+	var list corev1.ConfigMapList
+	if err := r.List(ctx, &list, client.MatchingLabels{LabelTombstone: "true"}); err != nil {
+		return nil, fmt.Errorf("list tombstones: %w", err)
+	}
+	out := make([]*Tombstone, 0, len(list.Items))
+	for i := range list.Items {
+		if t := tombstoneOf(&list.Items[i]); t.ID != "" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func tombstoneOf(cm *corev1.ConfigMap) *Tombstone {
+	t := &Tombstone{ID: cm.Data["id"], Name: cm.Data["name"], OrganizationID: cm.Data["organization_id"]}
+	t.DeletedAt, _ = time.Parse(time.RFC3339, cm.Data["deleted_at"])
+	return t
 }
 
 // ForgetTombstone removes flyID's tombstone, for an id provisioned again.
