@@ -76,6 +76,7 @@ sees final. Prints a table; exits non-zero on any violation.`,
 	f.Float64Var(&faults.HangRate, "hang-rate", faults.HangRate, "Share of Fly requests that hang")
 	f.DurationVar(&faults.HangFor, "hang-for", faults.HangFor, "How long a hung Fly request hangs")
 	f.Float64Var(&faults.LostResponseRate, "lost-response-rate", faults.LostResponseRate, "Share of committing Fly requests whose answer is lost")
+	f.Float64Var(&faults.AbandonedActRate, "abandoned-act-rate", faults.AbandonedActRate, "Share of hung committing Fly requests carried out after their caller went away")
 	f.Float64Var(&faults.CapacityErrorRate, "capacity-error-rate", faults.CapacityErrorRate, "Share of machine placements that fail for capacity")
 	f.Float64Var(&faults.CrashRate, "crash-rate", faults.CrashRate, "Chance a started machine crashes")
 	f.DurationVar(&faults.LatencyP50, "latency-p50", faults.LatencyP50, "Median Fly latency")

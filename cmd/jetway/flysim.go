@@ -125,6 +125,7 @@ func newFlysimCommand() *cobra.Command {
 	fs.Float64Var(&faults.ServerErrorRate, "server-error-rate", 0, "Probability a request gets a 500/502/503 without being acted on")
 	fs.Float64Var(&faults.HangRate, "hang-rate", 0, "Probability a request hangs until the client gives up (or 65s, then 504)")
 	fs.Float64Var(&faults.LostResponseRate, "lost-response-rate", 0, "Probability a committed create/destroy/delete/IP assign loses its response")
+	fs.Float64Var(&faults.AbandonedActRate, "abandoned-act-rate", 0, "Probability a hung create/destroy/delete/IP assign whose client went away is carried out when the hang would have ended")
 	fs.Float64Var(&faults.CapacityErrorRate, "capacity-error-rate", 0, "Probability a machine create/update/start fails for capacity")
 	fs.Float64Var(&faults.CrashRate, "crash-rate", 0, "Probability a started machine later crashes into state failed")
 	fs.Int64Var(&faults.Seed, "seed", 0, "Seed for latency and faults (0: from the clock; the one used is printed)")

@@ -73,6 +73,10 @@ func DefaultFaults(seed int64) flysim.Faults {
 		LostResponseRate:  0.05,
 		CapacityErrorRate: 0.05,
 		CrashRate:         0.02,
+		// A hung create whose caller was SIGKILLed lands anyway, when the
+		// hang would have ended: after the successor may have torn the
+		// extension down. Only the orphan sweeper can clean that up.
+		AbandonedActRate: 1,
 	}
 }
 

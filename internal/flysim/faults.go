@@ -45,6 +45,14 @@ type Faults struct {
 	// its main process dies 0.5–3×BootTime later, leaving it "failed" with
 	// an "exit" event that says why.
 	CrashRate float64
+	// AbandonedActRate is the chance that a committing request (machine
+	// create or destroy, app create or delete, IP assignment) that hung and
+	// whose caller went away meanwhile (a client timeout, a killed process)
+	// is carried out all the same, when the hang would have ended. Nobody
+	// hears the answer. Fly makes no promise that a call its caller gave up
+	// on is not carried out: a create can land after its caller's
+	// successor has looked and found nothing.
+	AbandonedActRate float64
 	// DuplicateEventRate is the chance that a machine event sent to the
 	// provider (Options.EventsURL) is delivered twice, with the same ce-id,
 	// as an at-least-once sender does. See events.go.
@@ -65,6 +73,7 @@ func (f Faults) Validate() error {
 		{"capacity_error_rate", f.CapacityErrorRate},
 		{"crash_rate", f.CrashRate},
 		{"duplicate_event_rate", f.DuplicateEventRate},
+		{"abandoned_act_rate", f.AbandonedActRate},
 	}
 	for _, r := range rates {
 		if !(r.v >= 0 && r.v <= 1) { // also catches NaN
@@ -108,12 +117,13 @@ type faultState struct {
 	crash    *rand.Rand
 	latency  *rand.Rand
 	events   *rand.Rand // duplicate machine events
+	abandon  *rand.Rand // abandoned hung requests carried out
 }
 
 func newFaultState(f Faults) faultState {
 	seed := uint64(f.Seed)
 	stream := func(n uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, n)) }
-	return faultState{cfg: f, request: stream(1), capacity: stream(2), crash: stream(3), latency: stream(4), events: stream(5)}
+	return faultState{cfg: f, request: stream(1), capacity: stream(2), crash: stream(3), latency: stream(4), events: stream(5), abandon: stream(6)}
 }
 
 // SetFaults replaces the faults in force, effective for the next request

@@ -24,6 +24,7 @@ type faultsJSON struct {
 	// Left out when zero, so the faults JSON of a run without events reads
 	// as it did before the knob existed.
 	DuplicateEventRate float64 `json:"duplicate_event_rate,omitempty"`
+	AbandonedActRate   float64 `json:"abandoned_act_rate,omitempty"`
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -39,6 +40,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		CapacityErrorRate:  f.CapacityErrorRate,
 		CrashRate:          f.CrashRate,
 		DuplicateEventRate: f.DuplicateEventRate,
+		AbandonedActRate:   f.AbandonedActRate,
 	})
 }
 
@@ -60,6 +62,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 		CapacityErrorRate:  in.CapacityErrorRate,
 		CrashRate:          in.CrashRate,
 		DuplicateEventRate: in.DuplicateEventRate,
+		AbandonedActRate:   in.AbandonedActRate,
 	}
 	for _, d := range []struct {
 		name string

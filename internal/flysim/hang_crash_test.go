@@ -179,7 +179,7 @@ func TestControlEndpoints(t *testing.T) {
 		t.Fatalf("GET stats = %d %s", code, body)
 	}
 	if st.Requests["app_create"] != 1 || st.Requests["machine_create"] != 1 || st.Injected["capacity"] != 1 ||
-		len(st.Injected) != 5 || st.RateLimited != 0 {
+		len(st.Injected) != 6 || st.RateLimited != 0 {
 		t.Fatalf("stats = %+v", st)
 	}
 	for action := range st.Requests {
@@ -202,5 +202,35 @@ func TestCrashCalledOff(t *testing.T) {
 	time.Sleep(3*boot + 100*time.Millisecond)
 	if got := e.get("app", m.ID); got.State != "started" || e.sim.Stats().Injected["crash"] != 0 {
 		t.Fatalf("state %s after crashes were switched off", got.State)
+	}
+}
+
+// TestAbandonedActIsCarriedOut: a create whose caller gave up during a hang
+// still lands, when the hang would have ended, and only then; without the
+// fault it never does (TestHang).
+func TestAbandonedActIsCarriedOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	e.createApp("app")
+	e.sim.SetFaults(Faults{HangRate: 1, HangFor: 500 * time.Millisecond, AbandonedActRate: 1})
+	ctx, cancel := context.WithTimeout(e.ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := e.c.Launch(ctx, "app", launchInput("ams", nil)); err == nil {
+		t.Fatal("the hung create answered")
+	}
+	if n := len(e.sim.Machines("app")); n != 0 {
+		t.Fatalf("the abandoned create landed before the hang would have ended: %d machines", n)
+	}
+	eventually(t, "the abandoned create to land", func() bool { return len(e.sim.Machines("app")) == 1 })
+	if n := e.sim.Stats().Injected["abandoned_act"]; n != 1 {
+		t.Fatalf("abandoned_act count = %d, want 1", n)
+	}
+	// Reads are never carried out late: there is nothing to commit.
+	ctx2, cancel2 := context.WithTimeout(e.ctx, 50*time.Millisecond)
+	defer cancel2()
+	_, _ = e.c.GetApp(ctx2, "app")
+	time.Sleep(700 * time.Millisecond)
+	if n := e.sim.Stats().Injected["abandoned_act"]; n != 1 {
+		t.Fatalf("a read was carried out as an abandoned act: count %d", n)
 	}
 }

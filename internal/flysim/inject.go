@@ -14,6 +14,8 @@ type requestFaults struct {
 	hangFor     time.Duration // > 0: hang
 	serverError int           // 1 + index into serverErrors; 0: none
 	loseAnswer  bool
+	// actIfAbandoned carries out a hung request whose caller went away.
+	actIfAbandoned bool
 }
 
 // lostActions are the calls whose lost answer matters: each commits
@@ -45,6 +47,10 @@ func (s *Server) drawRequestFaultsLocked(action string) requestFaults {
 	f := &s.faults
 	hang, fail, which, lose := f.request.Float64(), f.request.Float64(), f.request.IntN(len(serverErrors)), f.request.Float64()
 	var out requestFaults
+	// Its own stream, drawn only for hangs, so it shifts no other fault.
+	if hang < f.cfg.HangRate && lostActions[action] {
+		out.actIfAbandoned = f.abandon.Float64() < f.cfg.AbandonedActRate
+	}
 	switch {
 	case hang < f.cfg.HangRate:
 		out.hangFor = f.cfg.HangFor
@@ -65,8 +71,9 @@ func serverErrorReply(which int) reply {
 
 // hang holds the request without acting. It gives up as soon as nobody is
 // waiting: the client disconnected (which needs the body read first, see
-// bufferBody) or the server closed.
-func (s *Server) hang(w http.ResponseWriter, r *http.Request, d time.Duration) {
+// bufferBody) or the server closed. It reports whether the caller went
+// away.
+func (s *Server) hang(w http.ResponseWriter, r *http.Request, d time.Duration) (abandoned bool) {
 	s.mu.Lock()
 	s.hung++
 	s.mu.Unlock()
@@ -81,10 +88,13 @@ func (s *Server) hang(w http.ResponseWriter, r *http.Request, d time.Duration) {
 	select {
 	case <-t.C:
 		writeReply(w, errReply(http.StatusGatewayTimeout, "deadline_exceeded: upstream did not answer in time"))
+		return false
 	case <-r.Context().Done():
-		// Nobody is listening.
+		// Nobody is listening; what was asked may still be done, later.
+		return true
 	case <-s.done:
 		writeReply(w, errReply(http.StatusServiceUnavailable, "unavailable: server closed"))
+		return false
 	}
 }
 
@@ -102,4 +112,22 @@ func (s *Server) loseAnswer(w http.ResponseWriter) {
 		return
 	}
 	_ = conn.Close()
+}
+
+// actAbandoned carries out, at the moment at, a request nobody waits for
+// any more, unless the server closes first. Its answer goes nowhere; only a
+// success counts as the fault.
+func (s *Server) actAbandoned(r *http.Request, h func(*http.Request) reply, at time.Time) {
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+		return
+	}
+	if rp := h(r); rp.code >= 200 && rp.code < 300 {
+		s.mu.Lock()
+		s.injected[faultAbandonedAct]++
+		s.mu.Unlock()
+	}
 }

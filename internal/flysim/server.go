@@ -232,7 +232,10 @@ func (s *Server) handle(pattern, action string, h func(*http.Request) reply) {
 		s.mu.Unlock()
 		switch {
 		case f.hangFor > 0:
-			s.hang(w, r, f.hangFor)
+			hungAt := time.Now()
+			if s.hang(w, r, f.hangFor) && f.actIfAbandoned {
+				s.actAbandoned(r, h, hungAt.Add(f.hangFor))
+			}
 			return
 		case f.serverError != 0:
 			writeReply(w, serverErrorReply(f.serverError))

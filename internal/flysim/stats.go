@@ -10,7 +10,8 @@ type Stats struct {
 	// RateLimited counts 429s answered.
 	RateLimited int `json:"rate_limited"`
 	// Injected counts faults by kind: "server_error", "hang",
-	// "lost_response", "capacity", "crash". Every kind is present.
+	// "lost_response", "capacity", "crash", "abandoned_act". Every kind is
+	// present.
 	Injected map[string]int `json:"injected"`
 }
 
@@ -20,10 +21,11 @@ const (
 	faultLostResponse = "lost_response"
 	faultCapacity     = "capacity"
 	faultCrash        = "crash"
+	faultAbandonedAct = "abandoned_act"
 )
 
 func newInjectedCounts() map[string]int {
-	return map[string]int{faultServerError: 0, faultHang: 0, faultLostResponse: 0, faultCapacity: 0, faultCrash: 0}
+	return map[string]int{faultServerError: 0, faultHang: 0, faultLostResponse: 0, faultCapacity: 0, faultCrash: 0, faultAbandonedAct: 0}
 }
 
 // Stats returns copies of the counters since New.
