@@ -54,6 +54,8 @@ type Client interface {
 
 	ListIPs(ctx context.Context, app string) ([]IPAssignment, error)
 	AssignIP(ctx context.Context, app string, req flaps.AssignIPRequest) (*IPAssignment, error)
+	// ReleaseIP removes an IP assignment; one already gone is not an error.
+	ReleaseIP(ctx context.Context, app, ip string) error
 
 	// SetSecrets sets app secrets; machines read them as environment
 	// variables.

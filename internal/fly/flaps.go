@@ -287,6 +287,16 @@ func (c *flapsClient) AssignIP(ctx context.Context, app string, req flaps.Assign
 	return ip, err
 }
 
+func (c *flapsClient) ReleaseIP(ctx context.Context, app, ip string) error {
+	err := c.call(ctx, func(ctx context.Context) error {
+		return c.flaps.DeleteIPAssignment(ctx, app, ip)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 func (c *flapsClient) SetSecrets(ctx context.Context, app string, values map[string]string) error {
 	in := make(map[string]*string, len(values))
 	for k, v := range values {
