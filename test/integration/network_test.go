@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	flyclient "github.com/jetway-dev/jetway/internal/fly"
 )
 
 // TestExtraFlycastAddressIsReleased: Fly's IP assignment has no idempotency
@@ -26,9 +25,7 @@ func TestExtraFlycastAddressIsReleased(t *testing.T) {
 	g.Expect(kept).NotTo(gomega.BeEmpty())
 
 	// The dead manager's assignment lands now.
-	late, err := flyclient.New(ctx, currentOptions.Fly)
-	g.Expect(err).NotTo(gomega.HaveOccurred())
-	_, err = late.AssignIP(ctx, app, flaps.AssignIPRequest{Type: "private_v6", Network: app})
+	_, err := lateRequests(t).AssignIP(ctx, app, flaps.AssignIPRequest{Type: "private_v6", Network: app})
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(flycastOf(app)).To(gomega.HaveLen(2))
 

@@ -84,9 +84,7 @@ func TestLateCreateAfterTeardownIsSwept(t *testing.T) {
 
 	// The dead manager's request lands now.
 	app := appName(id)
-	flyAPIClient, err := flyclient.New(ctx, currentOptions.Fly)
-	g.Expect(err).NotTo(gomega.HaveOccurred())
-	_, err = flyAPIClient.CreateApp(ctx, app, app)
+	_, err = lateRequests(t).CreateApp(ctx, app, app)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 
 	// A manager with the sweeper on, restarted (as after a crash) once the
@@ -100,6 +98,17 @@ func TestLateCreateAfterTeardownIsSwept(t *testing.T) {
 		}
 		return names
 	}).WithTimeout(30*time.Second).ShouldNot(gomega.ContainElement(app), "the orphan sweeper left the late-created app")
+}
+
+// lateRequests is a Fly client like the manager's: what it sends plays a
+// request a killed manager sent, landing now.
+func lateRequests(t *testing.T) flyclient.Client {
+	t.Helper()
+	c, err := flyclient.New(ctxFor(t), currentOptions.Fly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // withSweeper restarts the manager with the orphan sweeper on, and back
