@@ -85,15 +85,25 @@ func (r *ExtensionReconciler) createApp(ctx context.Context, ext *jetwayv1.Exten
 	if lerr != nil {
 		return fmt.Errorf("list machines of %s to prove ownership: %w", name, lerr)
 	}
-	for _, m := range all {
-		if m.Config == nil || m.Config.Metadata[fly.MetaExtension] != ext.Spec.ID {
-			t := newTerminal(jetwayv1.ReasonAppNameTaken,
-				"Fly app %s exists and runs machine %s that is not this extension's; refusing to adopt it", name, m.ID)
-			markFalse(ext, jetwayv1.ConditionAppReady, t.reason, "%s", t.message)
-			return t
-		}
+	if m := foreignMachine(all, ext.Spec.ID); m != nil {
+		t := newTerminal(jetwayv1.ReasonAppNameTaken,
+			"Fly app %s exists and runs machine %s that is not this extension's; refusing to adopt it", name, m.ID)
+		markFalse(ext, jetwayv1.ConditionAppReady, t.reason, "%s", t.message)
+		return t
 	}
 	log.FromContext(ctx).Info("Adopted existing Fly app", "app", name)
+	return nil
+}
+
+// foreignMachine returns the first machine that does not carry extension
+// id flyID, or nil. One such machine makes an app someone else's: adoption
+// (createApp) and teardown (deleteApp) decide ownership by it alike.
+func foreignMachine(machines []*fly.Machine, flyID string) *fly.Machine {
+	for _, m := range machines {
+		if metadataOf(m, fly.MetaExtension) != flyID {
+			return m
+		}
+	}
 	return nil
 }
 

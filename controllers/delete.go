@@ -82,13 +82,11 @@ func (r *ExtensionReconciler) deleteApp(ctx context.Context, ext *jetwayv1.Exten
 		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Listing the machines of Fly app %s failed: %v", app, err)
 		return false, fmt.Errorf("list machines of %s: %w", app, err)
 	}
-	for _, m := range machines {
-		if metadataOf(m, fly.MetaExtension) != ext.Spec.ID {
-			log.FromContext(ctx).Info("Leaving a Fly app that is not this extension's", "app", app, "machine", m.ID)
-			r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonAppNameTaken, "DeleteApp",
-				"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
-			return true, nil
-		}
+	if m := foreignMachine(machines, ext.Spec.ID); m != nil {
+		log.FromContext(ctx).Info("Leaving a Fly app that is not this extension's", "app", app, "machine", m.ID)
+		r.Recorder.Eventf(ext, fly.MachineRef(m.ID), "Warning", jetwayv1.ReasonAppNameTaken, "DeleteApp",
+			"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
+		return true, nil
 	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {
 		markTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)

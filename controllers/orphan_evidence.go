@@ -54,12 +54,12 @@ func judgeOrphan(prefix, app string, machines []*fly.Machine, tomb *provision.To
 	}
 	for _, m := range machines {
 		id := metadataOf(m, fly.MetaExtension)
-		if id == "" || naming.AppName(prefix, id) != app {
-			ev.unprovable = unprovableForeignMachine
-			ev.detail = fmt.Sprintf("machine %s carries extension id %q, whose app would be another", m.ID, id)
-			if id == "" {
-				ev.detail = fmt.Sprintf("machine %s carries no %s metadata", m.ID, fly.MetaExtension)
-			}
+		switch {
+		case id == "":
+			ev.unprovable, ev.detail = unprovableForeignMachine, fmt.Sprintf("machine %s carries no %s metadata", m.ID, fly.MetaExtension)
+			return ev
+		case naming.AppName(prefix, id) != app:
+			ev.unprovable, ev.detail = unprovableForeignMachine, fmt.Sprintf("machine %s carries extension id %q, whose app would be another", m.ID, id)
 			return ev
 		}
 		ev.extensionID = id

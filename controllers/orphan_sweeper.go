@@ -72,8 +72,9 @@ const firstSweepAfter = time.Minute
 type OrphanSweeper struct {
 	// Client reads Extensions from the cache.
 	Client client.Reader
-	// APIReader reads tombstones, and confirms that an orphan's Extension is
-	// really gone before anything is removed (the cache may lag a create).
+	// APIReader (required) reads tombstones, and confirms that an orphan's
+	// Extension is really gone before anything is removed (the cache may
+	// lag a create).
 	APIReader client.Reader
 	Fly       fly.Client
 	// Recorder, when set, puts an Event on the Organization of an app the
@@ -128,10 +129,9 @@ func (s *OrphanSweeper) Start(ctx context.Context) error {
 // sweep is one sweep's working state.
 type sweep struct {
 	res           *SweepResult
-	ownerOf       map[string]string // app name → live extension's Fly id
-	live          map[string]bool   // Fly ids of existing Extensions
-	tombOf        map[string]*provision.Tombstone
-	tombByID      map[string]*provision.Tombstone
+	ownerOf       map[string]string               // app name → live extension's Fly id
+	live          map[string]bool                 // Fly ids of existing Extensions
+	tombOf        map[string]*provision.Tombstone // derived app name → tombstone
 	stillOrphaned map[string]bool
 	unprovable    map[string]int
 	confirmed     bool // ownerOf and live come from the API server, not the cache
@@ -143,16 +143,15 @@ func (s *OrphanSweeper) Sweep(ctx context.Context) (*SweepResult, error) {
 	if err := s.Client.List(ctx, &exts); err != nil {
 		return nil, fmt.Errorf("list extensions: %w", err)
 	}
-	tombs, err := provision.ListTombstones(ctx, s.reader())
+	tombs, err := provision.ListTombstones(ctx, s.APIReader)
 	if err != nil {
 		return nil, err
 	}
-	sw := &sweep{res: &SweepResult{}, tombOf: map[string]*provision.Tombstone{}, tombByID: map[string]*provision.Tombstone{},
+	sw := &sweep{res: &SweepResult{}, tombOf: map[string]*provision.Tombstone{},
 		stillOrphaned: map[string]bool{}, unprovable: map[string]int{}}
 	sw.setOwners(s.Settings.AppNamePrefix, exts.Items)
 	for _, t := range tombs {
 		sw.tombOf[naming.AppName(s.Settings.AppNamePrefix, t.ID)] = t
-		sw.tombByID[t.ID] = t
 	}
 	apps, err := s.Fly.ListApps(ctx)
 	if err != nil {
@@ -249,7 +248,7 @@ func (s *OrphanSweeper) sweepMachines(ctx context.Context, sw *sweep, app, owner
 		key := "machine/" + app + "/" + m.ID
 		sw.stillOrphaned[key] = true
 		sw.res.OrphanMachines = append(sw.res.OrphanMachines, app+"/"+m.ID)
-		if !s.due(key, machineOrphanedSince(m, sw.tombByID[id])) {
+		if !s.due(key, machineOrphanedSince(m, sw.tombOf[naming.AppName(s.Settings.AppNamePrefix, id)])) {
 			continue
 		}
 		if err := s.confirmOwners(ctx, sw); err != nil {
@@ -282,7 +281,7 @@ func (s *OrphanSweeper) ownedAfterAll(ctx context.Context, sw *sweep, app string
 // confirmOwners replaces the cached owners with the API server's, once per
 // sweep and only when something is about to be removed.
 func (s *OrphanSweeper) confirmOwners(ctx context.Context, sw *sweep) error {
-	if sw.confirmed || s.APIReader == nil {
+	if sw.confirmed {
 		return nil
 	}
 	var exts jetwayv1.ExtensionList
@@ -307,13 +306,6 @@ func (s *OrphanSweeper) reportUnprovable(ctx context.Context, app string, ev orp
 	}
 	s.Recorder.Eventf(org, nil, "Warning", "OrphanUnprovable", "SweepOrphans",
 		"Fly app %s has no extension but is left alone (%s): %s", app, ev.unprovable, ev.detail)
-}
-
-func (s *OrphanSweeper) reader() client.Reader {
-	if s.APIReader != nil {
-		return s.APIReader
-	}
-	return s.Client
 }
 
 // due reports whether key's grace period, counted from since, is over
