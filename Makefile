@@ -17,6 +17,7 @@ export KUBEBUILDER_ASSETS
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 JETWAY ?= $(LOCALBIN)/jetway
+JETWAY_DEV ?= $(LOCALBIN)/jetway-dev
 
 # Flags for `make run` (e.g. make run RUN_ARGS="--gateway-addr 127.0.0.1:9090").
 RUN_ARGS ?=
@@ -65,12 +66,13 @@ envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS
 ##@ Build and run
 
 .PHONY: build
-build: ## Build bin/jetway.
+build: ## Build bin/jetway (the product) and bin/jetway-dev (the harness).
 	go build -o $(JETWAY) ./cmd/jetway
+	go build -o $(JETWAY_DEV) ./cmd/jetway-dev
 
 .PHONY: run
 run: envtest build ## Run the whole system locally (control plane, Fly stand-in, gateway, controllers).
-	$(JETWAY) dev --assets "$(KUBEBUILDER_ASSETS)" $(RUN_ARGS)
+	$(JETWAY_DEV) up --assets "$(KUBEBUILDER_ASSETS)" $(RUN_ARGS)
 
 ##@ Test
 
@@ -80,7 +82,7 @@ FUZZ_TIME ?= 10s
 
 .PHONY: test
 test: envtest verify-generated vet build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
-	JETWAY_BIN=$(JETWAY) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
 
 .PHONY: fuzz
@@ -97,11 +99,11 @@ LOAD_ARGS ?=
 
 .PHONY: chaos
 chaos: envtest build ## Chaos run: 1,000 SIGKILLs of the manager while Fly calls and fails, then check invariants (~31 min).
-	$(JETWAY) chaos --assets "$(KUBEBUILDER_ASSETS)" $(CHAOS_ARGS)
+	$(JETWAY_DEV) chaos --manager-bin $(JETWAY) --assets "$(KUBEBUILDER_ASSETS)" $(CHAOS_ARGS)
 
 .PHONY: load
 load: build ## Load the gateway of a running `make run` (start it first, in another terminal): 200 req/s for 30 s.
-	$(JETWAY) load --env-file .jetway/dev.env $(LOAD_ARGS)
+	$(JETWAY_DEV) load --env-file .jetway/dev.env $(LOAD_ARGS)
 
 $(CONTROLLER_GEN): hack/tools/go.mod
 	@mkdir -p $(LOCALBIN)

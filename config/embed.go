@@ -1,5 +1,5 @@
 // Package config embeds the generated CRDs and the sample manifests, so the
-// jetway binary can install them (`jetway dev`) without a checkout.
+// jetway binary can install them (`jetway-dev up`) without a checkout.
 package config
 
 import "embed"

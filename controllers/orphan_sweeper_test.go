@@ -18,7 +18,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/naming"
 	"github.com/jetway-dev/jetway/internal/provision"
 )

@@ -1,6 +1,7 @@
-// Command jetway is Jetway's single binary: the manager that runs in a
-// cluster, the local dev stack, the Fly stand-in, and Fly's side of the
-// protocol for trying things out.
+// Command jetway is the binary the container image ships: the manager that
+// runs in a cluster (the Fly-facing gateway, the controllers and the
+// dashboard). It links none of the development harness; the Fly stand-in,
+// the local stack, chaos and load live in cmd/jetway-dev.
 package main
 
 import (
@@ -24,7 +25,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newManagerCommand(), newDevCommand(), newFlysimCommand(), newFlyCommand(), newVersionCommand())
-	root.AddCommand(newChaosCommand(), newLoadCommand())
+	root.AddCommand(newManagerCommand(), newVersionCommand())
 	return root
 }

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/naming"
 	"github.com/jetway-dev/jetway/internal/provision"
 )
@@ -59,7 +59,7 @@ func TestDeleteBeforeFirstReconcileReleasesTheNameClaim(t *testing.T) {
 	t.Cleanup(srv.Close)
 	s := testServer(t, Config{ExternalURL: srv.URL, ClaimsNamespace: "claims"}, c, scheme, eventSecret)
 	handler = s.Handler()
-	fly := &flycaller.Client{BaseURL: srv.URL + "/flyio", Secret: []byte(eventSecret)}
+	fly := &flyside.Client{BaseURL: srv.URL + "/flyio", Secret: []byte(eventSecret)}
 
 	for _, tc := range []struct {
 		id, name  string

@@ -1,7 +1,7 @@
 // Package manager assembles Jetway: the controller-runtime manager with the
 // Extension and Organization controllers, and the Fly-facing gateway, in
 // one process. `jetway manager` runs it against a real cluster and Fly;
-// `jetway dev` runs it against a local control plane and the Fly stand-in.
+// `jetway-dev up` runs it against a local control plane and the Fly stand-in.
 package manager
 
 import (

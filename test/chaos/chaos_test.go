@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/chaos"
+	"github.com/jetway-dev/jetway/internal/dev/chaos"
 )
 
 // TestChaosConverges is the small chaos run: 50 extensions provisioned,

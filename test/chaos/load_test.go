@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/chaos"
-	"github.com/jetway-dev/jetway/internal/flysim"
-	"github.com/jetway-dev/jetway/internal/loadgen"
+	"github.com/jetway-dev/jetway/internal/dev/chaos"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/loadgen"
 )
 
 // TestGatewayLoad sends 200 signed mixed requests per second for five

@@ -1,5 +1,5 @@
 // Package e2e drives the real binaries the way the README tells a newcomer
-// to: `jetway dev`, then `jetway fly` and `kubectl` against it.
+// to: `jetway-dev up`, then `jetway-dev fly` and `kubectl` against it.
 package e2e
 
 import (
@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-// stack is a running `jetway dev`.
+// stack is a running `jetway-dev up`.
 type stack struct {
 	t       *testing.T
 	bin     string
@@ -83,12 +83,12 @@ func startDev(t *testing.T) *stack {
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, which builds the control plane and sets it")
 	}
-	bin := os.Getenv("JETWAY_BIN")
+	bin := os.Getenv("JETWAY_DEV_BIN")
 	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "jetway")
-		build := exec.Command("go", "build", "-o", bin, "../../cmd/jetway")
+		bin = filepath.Join(t.TempDir(), "jetway-dev")
+		build := exec.Command("go", "build", "-o", bin, "../../cmd/jetway-dev")
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build jetway: %v\n%s", err, out)
+			t.Fatalf("build jetway-dev: %v\n%s", err, out)
 		}
 	}
 	kubectl := filepath.Join(assets, "kubectl")
@@ -96,7 +96,7 @@ func startDev(t *testing.T) *stack {
 		kubectl = "kubectl"
 	}
 	s := &stack{t: t, bin: bin, kubectl: kubectl, dir: t.TempDir(), log: &bytes.Buffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(bin, "dev", "--assets", assets, "--dir", s.dir,
+	s.cmd = exec.Command(bin, "up", "--assets", assets, "--dir", s.dir,
 		"--gateway-addr", freeAddr(t), "--flysim-addr", freeAddr(t), "--metrics-addr", "0", "--fly-boot-time", "300ms")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -109,18 +109,18 @@ func startDev(t *testing.T) *stack {
 			<-s.done
 		}
 		if t.Failed() {
-			t.Logf("jetway dev output:\n%s", s.log.String())
+			t.Logf("jetway-dev up output:\n%s", s.log.String())
 		}
 	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(s.log.String(), "Gateway listening") {
 		select {
 		case err := <-s.done:
-			t.Fatalf("jetway dev exited early: %v\n%s", err, s.log.String())
+			t.Fatalf("jetway-dev up exited early: %v\n%s", err, s.log.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("jetway dev did not come up:\n%s", s.log.String())
+			t.Fatalf("jetway-dev up did not come up:\n%s", s.log.String())
 		}
 	}
 	s.env = readEnv(t, filepath.Join(s.dir, "dev.env"))
@@ -136,10 +136,10 @@ func (s *stack) stop() {
 	select {
 	case err := <-s.done:
 		if err != nil {
-			s.t.Fatalf("jetway dev exited with %v after SIGTERM", err)
+			s.t.Fatalf("jetway-dev up exited with %v after SIGTERM", err)
 		}
 	case <-time.After(60 * time.Second):
-		s.t.Fatal("jetway dev did not stop within 60 s of SIGTERM")
+		s.t.Fatal("jetway-dev up did not stop within 60 s of SIGTERM")
 	}
 	if leftovers := processesMentioning(s.dir); len(leftovers) > 0 {
 		s.t.Fatalf("processes left running after stop: %v", leftovers)

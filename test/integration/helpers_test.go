@@ -22,7 +22,7 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	flyclient "github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/naming"
 )
 
@@ -79,7 +79,7 @@ func provisionRequest(id, name, orgID string) map[string]any {
 func appName(flyID string) string { return naming.AppName(appPrefix, flyID) }
 
 // jsonBody decodes a gateway answer into a generic map.
-func jsonBody(t testing.TB, resp *flycaller.Response) map[string]any {
+func jsonBody(t testing.TB, resp *flyside.Response) map[string]any {
 	t.Helper()
 	var out map[string]any
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
@@ -89,7 +89,7 @@ func jsonBody(t testing.TB, resp *flycaller.Response) map[string]any {
 }
 
 // expectError checks a JSON error answer's status and stable code.
-func expectError(t testing.TB, resp *flycaller.Response, err error, status int, code string) {
+func expectError(t testing.TB, resp *flyside.Response, err error, status int, code string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("request failed: %v", err)
@@ -107,7 +107,7 @@ func expectError(t testing.TB, resp *flycaller.Response, err error, status int, 
 }
 
 // send sends a prepared request to the gateway.
-func send(t testing.TB, req *http.Request) *flycaller.Response {
+func send(t testing.TB, req *http.Request) *flyside.Response {
 	t.Helper()
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -118,11 +118,11 @@ func send(t testing.TB, req *http.Request) *flycaller.Response {
 	if err != nil {
 		t.Fatalf("read answer: %v", err)
 	}
-	return &flycaller.Response{StatusCode: resp.StatusCode, Body: data}
+	return &flyside.Response{StatusCode: resp.StatusCode, Body: data}
 }
 
 // rawRequest builds a request with exactly body and, unless empty, the
-// given X-Signature: for tampering the flycaller would not do.
+// given X-Signature: for tampering the Fly-side client would not do.
 func rawRequest(t testing.TB, method, path string, body []byte, signature string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, gatewayURL+basePath+path, bytes.NewReader(body))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/onsi/gomega"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
 
@@ -31,10 +31,10 @@ func TestSigningContractRejections(t *testing.T) {
 		name   string
 		status int
 		code   string
-		call   func(t *testing.T, body map[string]any) (*flycaller.Response, error)
+		call   func(t *testing.T, body map[string]any) (*flyside.Response, error)
 	}{
 		{"missing X-Signature", http.StatusUnauthorized, signing.CodeMissingSignature,
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				req, err := flyAPI.SignedRequest(ctx, http.MethodPost, "/extensions", body)
 				if err != nil {
 					return nil, err
@@ -43,18 +43,18 @@ func TestSigningContractRejections(t *testing.T) {
 				return send(t, req), nil
 			}},
 		{"wrong secret", http.StatusUnauthorized, signing.CodeBadSignature,
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
-				other := &flycaller.Client{BaseURL: flyAPI.BaseURL, Secret: []byte("not-the-shared-secret")}
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
+				other := &flyside.Client{BaseURL: flyAPI.BaseURL, Secret: []byte("not-the-shared-secret")}
 				return other.Create(ctx, body)
 			}},
 		{"stale timestamp", http.StatusUnauthorized, signing.CodeStaleTimestamp,
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
-				late := &flycaller.Client{BaseURL: flyAPI.BaseURL, Secret: secret,
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
+				late := &flyside.Client{BaseURL: flyAPI.BaseURL, Secret: secret,
 					Now: func() time.Time { return time.Now().Add(-10 * time.Minute) }}
 				return late.Create(ctx, body)
 			}},
 		{"signed for another endpoint", http.StatusUnauthorized, signing.CodeURLMismatch,
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				body["timestamp"] = time.Now().Unix()
 				body["nonce"] = uniqueID("nonce")
 				body["url"] = "https://other-provider.example/flyio/extensions"
@@ -62,28 +62,28 @@ func TestSigningContractRejections(t *testing.T) {
 				return send(t, rawRequest(t, http.MethodPost, "/extensions", raw, signing.Sign(secret, raw))), nil
 			}},
 		{"body over the limit", http.StatusRequestEntityTooLarge, "body_too_large",
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				body["padding"] = strings.Repeat("x", 200<<10)
 				return flyAPI.Create(ctx, body)
 			}},
 		{"malformed JSON", http.StatusBadRequest, "invalid_json",
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				raw := mustJSON(t, body)
 				raw = raw[:len(raw)-1] // drop the closing brace
 				return send(t, rawRequest(t, http.MethodPost, "/extensions", raw, signing.Sign(secret, raw))), nil
 			}},
 		{"missing organization_id", http.StatusBadRequest, "invalid_request",
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				delete(body, "organization_id")
 				return flyAPI.Create(ctx, body)
 			}},
 		{"missing name", http.StatusBadRequest, "invalid_request",
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				delete(body, "name")
 				return flyAPI.Create(ctx, body)
 			}},
 		{"unknown plan", http.StatusUnprocessableEntity, "unknown_plan",
-			func(t *testing.T, body map[string]any) (*flycaller.Response, error) {
+			func(t *testing.T, body map[string]any) (*flyside.Response, error) {
 				body["plan"] = "no-such-plan"
 				return flyAPI.Create(ctx, body)
 			}},

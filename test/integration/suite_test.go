@@ -29,8 +29,8 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/controllers"
 	"github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/flycaller"
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
@@ -67,7 +67,7 @@ var (
 	// secret is the shared provisioning secret Fly signs with.
 	secret = []byte("integration-shared-secret")
 	// fly plays Fly.io: it signs every call with the shared secret.
-	flyAPI *flycaller.Client
+	flyAPI *flyside.Client
 )
 
 func TestMain(m *testing.M) {
@@ -128,7 +128,7 @@ func runSuite(m *testing.M) (code int) {
 		return fail("find a free port: %v", err)
 	}
 	gatewayURL = "http://" + addr
-	flyAPI = &flycaller.Client{BaseURL: gatewayURL + basePath, Secret: secret}
+	flyAPI = &flyside.Client{BaseURL: gatewayURL + basePath, Secret: secret}
 	// Fly tells the provider about its machines by CloudEvents.
 	sim.SetEventsURL(gatewayURL+basePath+"/extensions/events", string(secret))
 

@@ -1,8 +1,8 @@
-// Package flycaller plays Fly.io's side of the Extensions provisioning API:
+// Package flyside plays Fly.io's side of the Extensions provisioning API:
 // it builds and signs requests exactly as Jetway's gateway expects Fly to
-// send them. The `jetway fly` command and the integration tests use it, so
+// send them. The `jetway-dev fly` command and the integration tests use it, so
 // the gateway is always exercised through the real signing contract.
-package flycaller
+package flyside
 
 import (
 	"context"

@@ -8,14 +8,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 // verify GETs every accepted id that was not deleted on purpose: each must
 // answer 200. A 5xx or no answer is retried a few times, so a passing
 // hiccup is not reported as a lost extension (it was already counted as a
 // 5xx during the run if it happened then).
-func verify(ctx context.Context, fc *flycaller.Client, p *pool, rep *Report, concurrency int) {
+func verify(ctx context.Context, fc *flyside.Client, p *pool, rep *Report, concurrency int) {
 	ids, deleted := p.toVerify()
 	slices.Sort(ids)
 	rep.Accepted, rep.DeletedOnPurpose = len(ids)+deleted, deleted
@@ -49,7 +49,7 @@ func verify(ctx context.Context, fc *flycaller.Client, p *pool, rep *Report, con
 }
 
 // cleanup deletes what the run left live; answers are not judged.
-func cleanup(ctx context.Context, fc *flycaller.Client, p *pool, concurrency int) {
+func cleanup(ctx context.Context, fc *flyside.Client, p *pool, concurrency int) {
 	forEach(p.liveIDs(), concurrency, func(id string) { _, _ = fc.Delete(ctx, id) })
 }
 

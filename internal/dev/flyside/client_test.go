@@ -1,4 +1,4 @@
-package flycaller
+package flyside
 
 import (
 	"context"

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 )
 
 // Run performs one chaos run. The report is returned whenever the run got

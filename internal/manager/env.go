@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// bindEnv lets every flag be set by an environment variable: JETWAY_ plus
+// BindEnv lets every flag be set by an environment variable: JETWAY_ plus
 // the flag name in upper case with dashes as underscores, unless a name is
 // given. A flag on the command line wins over the environment.
-func bindEnv(cmd *cobra.Command, names map[string]string) error {
+func BindEnv(cmd *cobra.Command, names map[string]string) error {
 	var firstErr error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" {
@@ -31,8 +31,8 @@ func bindEnv(cmd *cobra.Command, names map[string]string) error {
 	return firstErr
 }
 
-// envHelp appends the environment variable to each flag's usage.
-func envHelp(cmd *cobra.Command, names map[string]string) {
+// EnvHelp appends the environment variable to each flag's usage.
+func EnvHelp(cmd *cobra.Command, names map[string]string) {
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Name == "help" {
 			return

@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 )
 
 const (
@@ -25,7 +25,7 @@ const (
 	envFlysimToken = "FLYSIM_TOKEN"
 )
 
-// newFlyWebhooksCommand builds `jetway fly webhooks`: what the Fly
+// newFlyWebhooksCommand builds `jetway-dev fly webhooks`: what the Fly
 // stand-in received on its webhook endpoint, read from its control API.
 func newFlyWebhooksCommand(cfg *flyConfig) *cobra.Command {
 	var (
@@ -81,7 +81,7 @@ func (cfg *flyConfig) flysimTarget(cmd *cobra.Command, flagURL, flagToken string
 	base := firstSet(flagURL, os.Getenv(envFlysimURL))
 	token := firstSet(flagToken, os.Getenv(envFlysimToken))
 	if base == "" || token == "" {
-		vals, err := flycaller.ReadEnvFile(cfg.envFile)
+		vals, err := flyside.ReadEnvFile(cfg.envFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("env-file"):
 		case err != nil:

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 const (
@@ -21,14 +21,14 @@ const (
 	envSharedSecret = "JETWAY_SHARED_SECRET"
 )
 
-// flyConfig holds the persistent flags every `jetway fly` subcommand shares.
+// flyConfig holds the persistent flags every `jetway-dev fly` subcommand shares.
 type flyConfig struct {
 	gatewayURL string
 	secret     string
 	envFile    string
 }
 
-// newFlyCommand builds `jetway fly`: it sends the signed requests Fly.io would
+// newFlyCommand builds `jetway-dev fly`: it sends the signed requests Fly.io would
 // send, so a developer can drive the gateway by hand exactly as Fly does.
 func newFlyCommand() *cobra.Command {
 	cfg := &flyConfig{}
@@ -92,7 +92,7 @@ func newFlyCreateCommand(cfg *flyConfig) *cobra.Command {
 			if opts != nil {
 				body["options"] = opts
 			}
-			return cfg.send(cmd, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+			return cfg.send(cmd, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 				return c.Create(ctx, body)
 			})
 		},
@@ -122,7 +122,7 @@ func newFlyGetCommand(cfg *flyConfig) *cobra.Command {
 		Short: "Read an extension (GET {gateway}/extensions/ID)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cfg.send(cmd, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+			return cfg.send(cmd, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 				return c.Get(ctx, args[0])
 			})
 		},
@@ -155,7 +155,7 @@ func newFlyUpdateCommand(cfg *flyConfig) *cobra.Command {
 				}
 				fields["options"] = opts
 			}
-			return cfg.send(cmd, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+			return cfg.send(cmd, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 				return c.Update(ctx, args[0], fields)
 			})
 		},
@@ -173,7 +173,7 @@ func newFlyDeleteCommand(cfg *flyConfig) *cobra.Command {
 		Short: "Remove an extension (DELETE {gateway}/extensions/ID)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cfg.send(cmd, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+			return cfg.send(cmd, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 				return c.Delete(ctx, args[0])
 			})
 		},
@@ -182,7 +182,7 @@ func newFlyDeleteCommand(cfg *flyConfig) *cobra.Command {
 
 // send builds the client, makes one call, prints the answer and turns a
 // non-2xx answer into an error so scripts can check the exit status.
-func (cfg *flyConfig) send(cmd *cobra.Command, call func(context.Context, *flycaller.Client) (*flycaller.Response, error)) error {
+func (cfg *flyConfig) send(cmd *cobra.Command, call func(context.Context, *flyside.Client) (*flyside.Response, error)) error {
 	// Past flag parsing, a usage dump would only hide the real error.
 	cmd.SilenceUsage = true
 	client, err := cfg.client(cmd)
@@ -209,11 +209,11 @@ func (cfg *flyConfig) send(cmd *cobra.Command, call func(context.Context, *flyca
 // client resolves the gateway URL and secret: flag, then environment, then
 // the env file. The file is read only when something is still missing, and a
 // missing file is an error only if --env-file was given explicitly.
-func (cfg *flyConfig) client(cmd *cobra.Command) (*flycaller.Client, error) {
+func (cfg *flyConfig) client(cmd *cobra.Command) (*flyside.Client, error) {
 	baseURL := firstSet(cfg.gatewayURL, os.Getenv(envGatewayURL))
 	secret := firstSet(cfg.secret, os.Getenv(envSharedSecret))
 	if baseURL == "" || secret == "" {
-		vals, err := flycaller.ReadEnvFile(cfg.envFile)
+		vals, err := flyside.ReadEnvFile(cfg.envFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("env-file"):
 		case err != nil:
@@ -229,7 +229,7 @@ func (cfg *flyConfig) client(cmd *cobra.Command) (*flycaller.Client, error) {
 	if secret == "" {
 		return nil, fmt.Errorf("no shared secret: pass --secret, set %s, or start the dev stack (make run) so that %s exists", envSharedSecret, cfg.envFile)
 	}
-	return &flycaller.Client{BaseURL: baseURL, Secret: []byte(newestSecret(secret))}, nil
+	return &flyside.Client{BaseURL: baseURL, Secret: []byte(newestSecret(secret))}, nil
 }
 
 // newestSecret picks the signing secret from a value that may hold the
@@ -246,7 +246,7 @@ func newestSecret(v string) string {
 }
 
 // printResponse writes "HTTP <code>" and the body, indented when it is JSON.
-func printResponse(w io.Writer, resp *flycaller.Response) error {
+func printResponse(w io.Writer, resp *flyside.Response) error {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "HTTP %d\n", resp.StatusCode)
 	body := bytes.TrimSpace(resp.Body)

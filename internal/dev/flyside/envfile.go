@@ -1,4 +1,4 @@
-package flycaller
+package flyside
 
 import (
 	"bufio"
@@ -8,7 +8,7 @@ import (
 )
 
 // ReadEnvFile reads the KEY=VALUE file `make run` writes (.jetway/dev.env), so
-// `jetway fly` finds the local gateway and its secret without flags. Blank
+// `jetway-dev fly` finds the local gateway and its secret without flags. Blank
 // lines and # comments are skipped, an "export " prefix is allowed, and one
 // pair of matching quotes around a value is removed. It does not expand
 // variables: the file is written by us, not by a shell user.

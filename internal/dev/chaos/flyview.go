@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 // checkFlyView asks the gateway what Fly sees of every extension of the
@@ -40,7 +40,7 @@ func checkFlyView(ctx context.Context, c *caller, model []*extension) findings {
 }
 
 func flyViewProblem(ctx context.Context, c *caller, e *extension) string {
-	resp, err := c.deliver(ctx, "GET "+e.ID, func(ctx context.Context, fc *flycaller.Client) (*flycaller.Response, error) {
+	resp, err := c.deliver(ctx, "GET "+e.ID, func(ctx context.Context, fc *flyside.Client) (*flyside.Response, error) {
 		return fc.Get(ctx, e.ID)
 	})
 	if err != nil {
@@ -50,7 +50,7 @@ func flyViewProblem(ctx context.Context, c *caller, e *extension) string {
 		if resp.StatusCode != http.StatusNotFound {
 			return fmt.Sprintf("deleted, but GET answers HTTP %d %s", resp.StatusCode, resp.Body)
 		}
-		resp, err = c.deliver(ctx, "DELETE "+e.ID, func(ctx context.Context, fc *flycaller.Client) (*flycaller.Response, error) {
+		resp, err = c.deliver(ctx, "DELETE "+e.ID, func(ctx context.Context, fc *flyside.Client) (*flyside.Response, error) {
 			return fc.Delete(ctx, e.ID)
 		})
 		if err != nil {

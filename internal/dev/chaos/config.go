@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 )
 
 // Config is one chaos run.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 // callTimeout bounds one HTTP call: a gateway that accepted a connection
@@ -58,11 +58,11 @@ func (s *gatewayStats) served5xx() int {
 // connection, a cut-off call or a 5xx answer is sent again, with a fresh
 // nonce and backoff, until the gateway gives any other answer.
 type caller struct {
-	fly   *flycaller.Client
+	fly   *flyside.Client
 	stats *gatewayStats
 }
 
-func newCaller(fly *flycaller.Client) *caller {
+func newCaller(fly *flyside.Client) *caller {
 	c := *fly
 	c.HTTP = &http.Client{Timeout: callTimeout}
 	return &caller{fly: &c, stats: &gatewayStats{byCode: map[int]int{}}}
@@ -70,7 +70,7 @@ func newCaller(fly *flycaller.Client) *caller {
 
 // deliver sends until an answer that is not a 5xx. The returned error
 // means no such answer came within deliveryDeadline.
-func (c *caller) deliver(ctx context.Context, what string, send func(context.Context, *flycaller.Client) (*flycaller.Response, error)) (*flycaller.Response, error) {
+func (c *caller) deliver(ctx context.Context, what string, send func(context.Context, *flyside.Client) (*flyside.Response, error)) (*flyside.Response, error) {
 	deadline := time.Now().Add(deliveryDeadline)
 	backoff := 50 * time.Millisecond
 	var last string

@@ -1,4 +1,4 @@
-package flycaller
+package flyside
 
 import (
 	"bytes"
@@ -86,7 +86,7 @@ func (c *Client) SignedRequest(ctx context.Context, method, path string, body ma
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "jetway-flycaller")
+	req.Header.Set("User-Agent", "jetway-flyside")
 	req.Header.Set("X-Signature", signing.Sign(c.Secret, payload))
 	return req, nil
 }

@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/jetway-dev/jetway/internal/devstack"
+	"github.com/jetway-dev/jetway/internal/dev/devstack"
 	"github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
 
@@ -30,9 +30,9 @@ const (
 	devOAuthClientID = "jetway-dev"
 )
 
-func newDevCommand() *cobra.Command {
+func newUpCommand() *cobra.Command {
 	var (
-		f          managerFlags
+		f          manager.Flags
 		assets     string
 		dir        string
 		flysimAddr string
@@ -40,17 +40,17 @@ func newDevCommand() *cobra.Command {
 		idleAfter  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "dev",
+		Use:   "up",
 		Short: "Run the whole system locally: control plane, Fly stand-in, gateway and controllers",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"}); err != nil {
+			if err := manager.BindEnv(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"}); err != nil {
 				return err
 			}
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-			return runDev(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime, idleAfter)
+			return runUp(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime, idleAfter)
 		},
 	}
-	f.register(cmd, "127.0.0.1:8080")
+	f.Register(cmd, "127.0.0.1:8080")
 	// A laptop gets quicker feedback than a cluster.
 	_ = cmd.Flags().Set("resync", "30s")
 	_ = cmd.Flags().Set("poll-interval", "1s")
@@ -62,11 +62,11 @@ func newDevCommand() *cobra.Command {
 	fs.StringVar(&flysimAddr, "flysim-addr", "127.0.0.1:4280", "Address the Fly stand-in listens on")
 	fs.DurationVar(&bootTime, "fly-boot-time", time.Second, "How long a simulated Fly machine takes to start")
 	fs.DurationVar(&idleAfter, "fly-idle-after", 30*time.Second, "How long before Fly's proxy stops an idle machine of a plan with autostop")
-	envHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
+	manager.EnvHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
 	return cmd
 }
 
-func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir, flysimAddr string, bootTime, idleAfter time.Duration) error {
+func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir, flysimAddr string, bootTime, idleAfter time.Duration) error {
 	log := ctrl.Log.WithName("dev")
 	if assets == "" {
 		return errors.New("--assets (or $KUBEBUILDER_ASSETS) must name the folder with kube-apiserver and etcd; `make run` sets it")
@@ -95,9 +95,9 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	if err != nil {
 		return fmt.Errorf("flysim cannot listen on %s (use --flysim-addr): %w", flysimAddr, err)
 	}
-	if ln, err := net.Listen("tcp", f.gatewayAddr); err != nil {
+	if ln, err := net.Listen("tcp", f.GatewayAddr); err != nil {
 		flyLn.Close()
-		return fmt.Errorf("gateway cannot listen on %s (use --gateway-addr): %w", f.gatewayAddr, err)
+		return fmt.Errorf("gateway cannot listen on %s (use --gateway-addr): %w", f.GatewayAddr, err)
 	} else {
 		ln.Close()
 	}
@@ -126,9 +126,9 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 		return err
 	}
 
-	external := f.externalURL
+	external := f.ExternalURL
 	if external == "" {
-		external = "http://" + f.gatewayAddr
+		external = "http://" + f.GatewayAddr
 	}
 	sim := flysim.New(flysim.Options{
 		Token: flyToken, OrgSlug: devOrg, BootTime: bootTime,
@@ -136,14 +136,14 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 		// it sends the provider, and the proxy that stops idle machines of
 		// plans with autostop.
 		WebhookSecret: webhookSecret,
-		EventsURL:     strings.TrimSuffix(external, "/") + f.basePath + "/extensions/events",
+		EventsURL:     strings.TrimSuffix(external, "/") + f.BasePath + "/extensions/events",
 		EventsSecret:  secret,
 		IdleAfter:     idleAfter,
 		// Fly's OAuth server too, with Jetway as a registered application.
 		OAuth: &flysim.OAuthOptions{
 			Clients: []flysim.OAuthClient{{
 				ID: devOAuthClientID, Secret: oauthSecret,
-				RedirectURIs: []string{strings.TrimSuffix(external, "/") + f.basePath + "/callback"},
+				RedirectURIs: []string{strings.TrimSuffix(external, "/") + f.BasePath + "/callback"},
 			}},
 			Users: flysim.DefaultOAuthUsers(),
 		},
@@ -162,7 +162,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, f managerFlags, assets, dir
 	}()
 	flysimURL := "http://" + flyLn.Addr().String()
 
-	opts := f.options([][]byte{[]byte(secret)})
+	opts := f.Options([][]byte{[]byte(secret)})
 	opts.RestConfig = cp.Config
 	opts.StateDir = dir
 	opts.Fly = fly.Options{BaseURL: flysimURL, Token: flyToken, OrgSlug: devOrg}
@@ -212,13 +212,13 @@ Jetway is running.
 
 Try it, in another terminal:
   . %[5]s/dev.env
-  bin/jetway fly create --id demo-1 --name demo-db --org-id acme --primary-region mad --read-regions syd,scl
+  bin/jetway-dev fly create --id demo-1 --name demo-db --org-id acme --primary-region mad --read-regions syd,scl
   kubectl get ext -A
   kubectl wait --for=condition=Ready ext --all -A --timeout=2m
-  bin/jetway fly get demo-1
-  bin/jetway fly webhooks            # what Fly was told
+  bin/jetway-dev fly get demo-1
+  bin/jetway-dev fly webhooks            # what Fly was told
   open %[1]s/extensions/demo-1/sso   # the dashboard: sign in as Ada Admin (admin of acme)
-  bin/jetway fly delete demo-1
+  bin/jetway-dev fly delete demo-1
 
 Press Ctrl-C to stop everything.
 

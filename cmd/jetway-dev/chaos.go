@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/jetway-dev/jetway/internal/manager"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -12,22 +14,23 @@ import (
 	"github.com/spf13/cobra"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/jetway-dev/jetway/internal/chaos"
+	"github.com/jetway-dev/jetway/internal/dev/chaos"
 )
 
-// newChaosCommand builds `jetway chaos`: the crash-and-fault run that
+// newChaosCommand builds `jetway-dev chaos`: the crash-and-fault run that
 // checks Jetway converges (see internal/chaos).
 func newChaosCommand() *cobra.Command {
 	var (
-		cfg    chaos.Config
-		faults = chaos.DefaultFaults(0)
-		dir    string
+		cfg        chaos.Config
+		faults     = chaos.DefaultFaults(0)
+		dir        string
+		managerBin string
 	)
 	cmd := &cobra.Command{
 		Use:   "chaos",
 		Short: "SIGKILL the manager at random while Fly calls and Fly fails, then check everything converges",
 		Long: `Start a local control plane, the Fly stand-in with faults on, and "jetway manager"
-as a child process. Provision, update and delete extensions through the gateway
+(the product binary, --manager-bin) as a child process. Provision, update and delete extensions through the gateway
 the way Fly does (retrying every call) while the manager is SIGKILLed and
 restarted at random points. Then turn the faults off, wait for convergence, and
 check the invariants: every live extension Ready with exactly its machines,
@@ -35,15 +38,15 @@ nothing orphaned or duplicated on Fly, no finalizer stuck, every status Fly
 sees final. Prints a table; exits non-zero on any violation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"}); err != nil {
+			if err := manager.BindEnv(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"}); err != nil {
 				return err
 			}
 			if cfg.Assets == "" {
 				return errors.New("--assets (or $KUBEBUILDER_ASSETS) must name the folder with kube-apiserver and etcd; `make chaos` sets it")
 			}
-			bin, err := os.Executable()
+			bin, err := managerBinary(managerBin)
 			if err != nil {
-				return fmt.Errorf("find the jetway binary to run as the manager: %w", err)
+				return err
 			}
 			// envtest logs through controller-runtime; the table says what matters.
 			ctrllog.SetLogger(logr.Discard())
@@ -63,6 +66,7 @@ sees final. Prints a table; exits non-zero on any violation.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Assets, "assets", "", "Folder with kube-apiserver and etcd (make envtest builds them)")
+	f.StringVar(&managerBin, "manager-bin", "", "The jetway binary to run as the manager (default: jetway beside this jetway-dev)")
 	f.IntVar(&cfg.Extensions, "extensions", 200, "Extensions to provision")
 	f.IntVar(&cfg.Restarts, "restarts", 1000, "Times to SIGKILL and restart the manager (crash points)")
 	f.IntVar(&cfg.Wedges, "wedges", 0, "Running replica machines to wedge during the chaos (0: one per 50 crash points; negative: none)")
@@ -85,6 +89,23 @@ sees final. Prints a table; exits non-zero on any violation.`,
 	f.IntVar(&cfg.ManagerGOMAXPROCS, "manager-gomaxprocs", 0, "Cap the manager's GOMAXPROCS (0: Go's default), to slow it against the API server and flysim")
 	f.StringVar(&dir, "dir", "", "Folder for the run's files (default: a temporary folder)")
 	f.BoolVar(&cfg.Keep, "keep", false, "Keep the run's folder (manager.log, kubeconfig, etcd data) for debugging")
-	envHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
+	manager.EnvHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
 	return cmd
+}
+
+// managerBinary is the product binary the chaos run starts as its manager:
+// the one named, else the jetway that `make build` puts beside jetway-dev.
+func managerBinary(named string) (string, error) {
+	if named != "" {
+		return named, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the jetway binary to run as the manager: %w", err)
+	}
+	bin := filepath.Join(filepath.Dir(self), "jetway")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("no jetway binary beside %s (build it with `make build`, or pass --manager-bin): %w", self, err)
+	}
+	return bin, nil
 }

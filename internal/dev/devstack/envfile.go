@@ -52,7 +52,7 @@ func ReadEnvFile(path string) (map[string]string, error) {
 }
 
 // WriteEnvFile writes vars as `export KEY="VALUE"` lines, readable by the
-// shell (`source .jetway/dev.env`) and by `jetway fly`. The file holds
+// shell (`source .jetway/dev.env`) and by `jetway-dev fly`. The file holds
 // secrets, so only its owner may read it.
 func WriteEnvFile(path string, vars map[string]string) error {
 	keys := make([]string, 0, len(vars))
@@ -61,7 +61,7 @@ func WriteEnvFile(path string, vars map[string]string) error {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("# Written by `jetway dev`. Source it: . .jetway/dev.env\n")
+	b.WriteString("# Written by `jetway-dev up`. Source it: . .jetway/dev.env\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "export %s=%q\n", k, vars[k])
 	}

@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/devstack"
-	"github.com/jetway-dev/jetway/internal/flycaller"
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/devstack"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
 
@@ -53,7 +53,7 @@ type Stack struct {
 	Sim     *flysim.Server
 	Manager *ManagerProcess
 	// Fly plays Fly.io against the gateway.
-	Fly *flycaller.Client
+	Fly *flyside.Client
 
 	cp        *devstack.ControlPlane
 	simServer *http.Server
@@ -112,7 +112,7 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 		LogPath:     filepath.Join(o.Dir, "manager.log"),
 		GOMAXPROCS:  o.ManagerGOMAXPROCS,
 	}
-	s.Fly = &flycaller.Client{BaseURL: s.Manager.GatewayURL(), Secret: []byte(secret)}
+	s.Fly = &flyside.Client{BaseURL: s.Manager.GatewayURL(), Secret: []byte(secret)}
 	fmt.Fprintln(o.Log, "chaos: starting the manager process")
 	if err := s.Manager.Start(); err != nil {
 		return nil, err

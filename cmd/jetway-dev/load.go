@@ -9,10 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jetway-dev/jetway/internal/loadgen"
+	"github.com/jetway-dev/jetway/internal/dev/loadgen"
 )
 
-// newLoadCommand builds `jetway load`: signed mixed traffic against a
+// newLoadCommand builds `jetway-dev load`: signed mixed traffic against a
 // running gateway, then a check that nothing accepted was lost.
 func newLoadCommand() *cobra.Command {
 	var (

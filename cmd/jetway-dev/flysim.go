@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/jetway-dev/jetway/internal/manager"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/jetway-dev/jetway/internal/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 )
 
 func newFlysimCommand() *cobra.Command {
@@ -43,7 +44,7 @@ func newFlysimCommand() *cobra.Command {
 		Use:   "flysim",
 		Short: "Run the Fly Machines API stand-in on its own",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd, envNames); err != nil {
+			if err := manager.BindEnv(cmd, envNames); err != nil {
 				return err
 			}
 			if token == "" {
@@ -87,7 +88,7 @@ func newFlysimCommand() *cobra.Command {
 			if webhook == "" {
 				fmt.Fprintln(cmd.OutOrStdout(), "webhooks to /api/hooks/extensions/{provider} answer 503: no --webhook-secret")
 			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), "webhooks accepted at /api/hooks/extensions/{provider}; see them with `jetway fly webhooks`")
+				fmt.Fprintln(cmd.OutOrStdout(), "webhooks accepted at /api/hooks/extensions/{provider}; see them with `jetway-dev fly webhooks`")
 			}
 			switch {
 			case events == "":
@@ -138,7 +139,7 @@ func newFlysimCommand() *cobra.Command {
 	fs.StringVar(&oauth.clientSecret, "oauth-client-secret", "", "Client secret of that OAuth application")
 	fs.StringSliceVar(&oauth.redirectURIs, "oauth-redirect-uri", nil, "A redirect URI registered for that application, matched exactly (repeatable)")
 	fs.StringVar(&oauth.usersPath, "oauth-users", "", "JSON file with the users who can sign in: [{\"id\",\"name\",\"email\",\"organizations\":[{\"id\",\"role\"}]}]; empty: three dev users")
-	envHelp(cmd, envNames)
+	manager.EnvHelp(cmd, envNames)
 	return cmd
 }
 

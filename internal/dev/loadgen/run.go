@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 // Run sends Rate requests per second for Duration, then verifies. The
@@ -25,7 +25,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// Keep a warm connection per slot: the run measures the gateway, not
 	// TCP handshakes.
 	transport.MaxIdleConnsPerHost = cfg.Concurrency
-	fc := &flycaller.Client{BaseURL: cfg.GatewayURL, Secret: cfg.Secret,
+	fc := &flyside.Client{BaseURL: cfg.GatewayURL, Secret: cfg.Secret,
 		HTTP: &http.Client{Timeout: cfg.Timeout, Transport: transport}}
 	defer transport.CloseIdleConnections()
 
@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 type generator struct {
 	cfg  Config
-	fly  *flycaller.Client
+	fly  *flyside.Client
 	pool *pool
 	rec  *recorder
 }
@@ -99,23 +99,23 @@ func (g *generator) one(ctx context.Context) {
 			k = kindCreate // nothing to act on yet
 		}
 	}
-	var call func() (*flycaller.Response, error)
+	var call func() (*flyside.Response, error)
 	switch k {
 	case kindCreate:
 		id, body = g.pool.newRequest()
-		call = func() (*flycaller.Response, error) { return g.fly.Create(ctx, body) }
+		call = func() (*flyside.Response, error) { return g.fly.Create(ctx, body) }
 	case kindRepeat:
-		call = func() (*flycaller.Response, error) { return g.fly.Create(ctx, body) }
+		call = func() (*flyside.Response, error) { return g.fly.Create(ctx, body) }
 	case kindGet:
-		call = func() (*flycaller.Response, error) { return g.fly.Get(ctx, id) }
+		call = func() (*flyside.Response, error) { return g.fly.Get(ctx, id) }
 	case kindUpdate:
 		fields := map[string]any{"read_regions": g.pool.readRegions()}
-		call = func() (*flycaller.Response, error) { return g.fly.Update(ctx, id, fields) }
+		call = func() (*flyside.Response, error) { return g.fly.Update(ctx, id, fields) }
 	case kindDelete:
 		if id = g.pool.takeForDelete(); id == "" {
 			return
 		}
-		call = func() (*flycaller.Response, error) { return g.fly.Delete(ctx, id) }
+		call = func() (*flyside.Response, error) { return g.fly.Delete(ctx, id) }
 	}
 	began := time.Now()
 	resp, err := call()

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/flycaller"
+	"github.com/jetway-dev/jetway/internal/dev/flyside"
 )
 
 // driver plays Fly: it provisions, updates and deletes extensions through
@@ -122,7 +122,7 @@ func (d *driver) provisionBody(e *extension) map[string]any {
 // or its answer was lost. A duplicate must get 200 and the same config.
 func (d *driver) create(ctx context.Context, e *extension, duplicate bool) bool {
 	body := d.provisionBody(e)
-	resp, err := d.call.deliver(ctx, "POST "+e.ID, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+	resp, err := d.call.deliver(ctx, "POST "+e.ID, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 		return c.Create(ctx, body)
 	})
 	if err != nil {
@@ -162,7 +162,7 @@ func (d *driver) update(ctx context.Context, e *extension, u update) bool {
 	if u.plan != "" {
 		fields["plan"] = u.plan
 	}
-	resp, err := d.call.deliver(ctx, "PATCH "+e.ID, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+	resp, err := d.call.deliver(ctx, "PATCH "+e.ID, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 		return c.Update(ctx, e.ID, fields)
 	})
 	if err != nil {
@@ -195,7 +195,7 @@ func (d *driver) update(ctx context.Context, e *extension, u update) bool {
 
 // remove DELETEs: 202 while teardown runs, 200 if it is already done.
 func (d *driver) remove(ctx context.Context, e *extension) {
-	resp, err := d.call.deliver(ctx, "DELETE "+e.ID, func(ctx context.Context, c *flycaller.Client) (*flycaller.Response, error) {
+	resp, err := d.call.deliver(ctx, "DELETE "+e.ID, func(ctx context.Context, c *flyside.Client) (*flyside.Response, error) {
 		return c.Delete(ctx, e.ID)
 	})
 	if err != nil {

@@ -1,0 +1,156 @@
+package manager
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/internal/dashboard"
+	"github.com/jetway-dev/jetway/internal/gateway"
+)
+
+// Flags are the manager settings shared by `jetway manager` and
+// `jetway-dev up`, which runs the same manager in process.
+type Flags struct {
+	GatewayAddr     string
+	ExternalURL     string
+	BasePath        string
+	MaxBodyBytes    int64
+	DefaultRegion   string
+	AppNamePrefix   string
+	DNSZone         string
+	DNSTTL          int64
+	Resync          time.Duration
+	PollInterval    time.Duration
+	Concurrency     int
+	StateDir        string
+	MetricsAddr     string
+	ProbeAddr       string
+	DevelopmentLog  bool
+	SweepInterval   time.Duration
+	SweepGrace      time.Duration
+	SweepDryRun     bool
+	MaxInFlight     int
+	WebhookURL      string
+	WebhookSecret   string
+	WebhookFirst    time.Duration
+	WebhookMax      time.Duration
+	WebhookGiveUp   time.Duration
+	OAuthClientID   string
+	OAuthSecret     string
+	FlyOAuthURL     string
+	SessionSecret   string
+	SessionTTL      time.Duration
+	WedgedAfter     time.Duration
+	StalledRecheck  time.Duration
+	TombstoneTTL    time.Duration
+	ClaimsNamespace string
+}
+
+// Register adds the manager flags to cmd; defaultAddr is the gateway's.
+func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.GatewayAddr, "gateway-addr", defaultAddr, "Address the Fly-facing gateway listens on")
+	fs.StringVar(&f.ExternalURL, "external-url", "", "Origin Fly uses to reach the gateway, e.g. https://provider.example.com (default http://<gateway-addr>)")
+	fs.StringVar(&f.BasePath, "base-path", "/flyio", "Path prefix of the Fly-facing API")
+	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 64<<10, "Largest request body the gateway accepts")
+	fs.IntVar(&f.MaxInFlight, "max-in-flight", 256, "Gateway requests worked on at once; more wait a second, then get 503 with Retry-After")
+	fs.StringVar(&f.ClaimsNamespace, "claims-namespace", "", "Namespace of the Leases that keep extension names unique (default: the manager's own namespace)")
+	fs.StringVar(&f.DefaultRegion, "default-region", "iad", "Primary region when Fly sends none")
+	fs.StringVar(&f.AppNamePrefix, "app-name-prefix", "jetway", "Prefix of every Fly app name (never change it once extensions exist)")
+	fs.StringVar(&f.DNSZone, "dns-zone", "ext.jetway.test", "DNS zone of extension host names")
+	fs.Int64Var(&f.DNSTTL, "dns-ttl", 60, "TTL of extension DNS records, in seconds")
+	fs.DurationVar(&f.Resync, "resync", 5*time.Minute, "How often a Ready extension is checked against Fly for drift")
+	fs.DurationVar(&f.PollInterval, "poll-interval", 2*time.Second, "How soon a pass waiting on Fly looks again")
+	fs.IntVar(&f.Concurrency, "concurrency", 4, "Extensions reconciled in parallel")
+	fs.DurationVar(&f.WedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
+	fs.DurationVar(&f.StalledRecheck, "stalled-recheck", 15*time.Minute, "How often a Stalled extension is tried again without any change, in case the cause went away on Fly's side (0: only on a change)")
+	fs.StringVar(&f.StateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
+	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
+	fs.StringVar(&f.ProbeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
+	fs.BoolVar(&f.DevelopmentLog, "dev-log", false, "Human-readable logs instead of JSON")
+	fs.StringVar(&f.WebhookURL, "fly-webhook-url", "", "Fly's webhook URL for this provider, e.g. https://api.fly.io/api/hooks/extensions/<provider> (empty: no webhooks)")
+	fs.StringVar(&f.WebhookSecret, "webhook-secret", "", "Secret that signs webhooks to Fly (separate from the provisioning secret)")
+	fs.DurationVar(&f.WebhookFirst, "webhook-first-retry", time.Second, "Wait after a webhook's first failed attempt; doubles with jitter")
+	fs.DurationVar(&f.WebhookMax, "webhook-max-retry-interval", 10*time.Minute, "Longest wait between webhook attempts")
+	fs.DurationVar(&f.WebhookGiveUp, "webhook-give-up-after", 72*time.Hour, "How long one webhook is retried before Jetway gives up on it")
+	fs.DurationVar(&f.SweepInterval, "sweep-interval", 10*time.Minute, "How often to look for orphaned Fly apps and machines (0 disables the sweeper)")
+	fs.DurationVar(&f.SweepGrace, "sweep-grace", 10*time.Minute, "How long something must stay orphaned before the sweeper removes it")
+	fs.BoolVar(&f.SweepDryRun, "sweep-dry-run", false, "Report orphans (log and metric) without removing them")
+	fs.DurationVar(&f.TombstoneTTL, "tombstone-ttl", 30*24*time.Hour, "How long a deleted extension is remembered, so Fly's repeated DELETE answers 200 (0: forever)")
+	fs.StringVar(&f.OAuthClientID, "oauth-client-id", "", "The provider's OAuth client id at Fly, for dashboard sign-in (empty: sign-in off)")
+	fs.StringVar(&f.OAuthSecret, "oauth-client-secret", "", "The provider's OAuth client secret at Fly (prefer the environment variable)")
+	fs.StringVar(&f.FlyOAuthURL, "fly-oauth-url", "https://api.fly.io", "Origin of Fly's OAuth server (/oauth/authorize, /oauth/token, /oauth/token/info)")
+	fs.StringVar(&f.SessionSecret, "session-secret", "", "Secret(s) of at least 32 bytes sealing dashboard cookies, comma-separated while rotating (first seals)")
+	fs.DurationVar(&f.SessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
+}
+
+// Options turns the flags into manager Options; secrets are the
+// provisioning secrets shared with Fly. The caller adds what only it knows
+// (the REST config, the Fly client options, leader election).
+func (f *Flags) Options(secrets [][]byte) Options {
+	external := f.ExternalURL
+	if external == "" {
+		external = "http://" + f.GatewayAddr
+	}
+	return Options{
+		MetricsAddr: f.MetricsAddr,
+		ProbeAddr:   f.ProbeAddr,
+		Gateway: gateway.Config{
+			Addr:            f.GatewayAddr,
+			ExternalURL:     external,
+			BasePath:        f.BasePath,
+			MaxBodyBytes:    f.MaxBodyBytes,
+			MaxInFlight:     f.MaxInFlight,
+			DefaultRegion:   f.DefaultRegion,
+			ClaimsNamespace: f.ClaimsNamespace,
+		},
+		Dashboard: dashboard.Config{
+			ClientID:       f.OAuthClientID,
+			ClientSecret:   f.OAuthSecret,
+			FlyOAuthURL:    f.FlyOAuthURL,
+			SessionSecrets: ParseSecrets(f.SessionSecret),
+			SessionTTL:     f.SessionTTL,
+		},
+		SharedSecrets: secrets,
+		WebhookURL:    f.WebhookURL,
+		WebhookSecret: []byte(f.WebhookSecret),
+		Notifier: controllers.NotifierSettings{
+			FirstRetry:              f.WebhookFirst,
+			MaxRetryInterval:        f.WebhookMax,
+			GiveUpAfter:             f.WebhookGiveUp,
+			FailingAfter:            3,
+			MaxConcurrentReconciles: 8,
+		},
+		Sweeper: controllers.SweeperSettings{
+			Interval:    f.SweepInterval,
+			GracePeriod: f.SweepGrace,
+			DryRun:      f.SweepDryRun,
+		},
+		StateDir:     f.StateDir,
+		TombstoneTTL: f.TombstoneTTL,
+		Controllers: controllers.Settings{
+			AppNamePrefix:           f.AppNamePrefix,
+			DNSZone:                 f.DNSZone,
+			DNSTTL:                  f.DNSTTL,
+			Resync:                  f.Resync,
+			PollInterval:            f.PollInterval,
+			MaxConcurrentReconciles: f.Concurrency,
+			WedgedAfter:             f.WedgedAfter,
+			StalledRecheck:          f.StalledRecheck,
+		},
+	}
+}
+
+// ParseSecrets splits a comma-separated list of secrets (rotation: old,new).
+func ParseSecrets(v string) [][]byte {
+	var out [][]byte
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, []byte(s))
+		}
+	}
+	return out
+}
