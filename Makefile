@@ -16,6 +16,8 @@ export KUBEBUILDER_ASSETS
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 JETWAY ?= $(LOCALBIN)/jetway
 JETWAY_DEV ?= $(LOCALBIN)/jetway-dev
 
@@ -39,17 +41,18 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths="./api/..." paths="./internal/dns/externaldns/..."
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
+manifests: $(CONTROLLER_GEN) $(CRD_REF_DOCS) ## Generate CRDs, RBAC and docs/api-reference.md.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) crd paths="./internal/dns/externaldns/..." output:crd:artifacts:config=config/crd/external
 	$(CONTROLLER_GEN) rbac:roleName=jetway-manager paths="./controllers/..." paths="./internal/gateway/..." paths="./internal/dashboard/..." output:rbac:artifacts:config=config/rbac
 	@hack/sync-chart-crds.sh >/dev/null
+	@CRD_REF_DOCS=$(CRD_REF_DOCS) hack/gen-api-reference.sh
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail if generated files are not committed.
-	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files docs/api-reference.md)" ]; then \
 		echo "Generated files are stale; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files; git --no-pager diff --stat; exit 1; fi
+		git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -58,6 +61,10 @@ fmt: ## Run go fmt.
 .PHONY: vet
 vet: ## Run go vet.
 	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint with the Kubernetes API linter (.golangci.yml).
+	$(GOLANGCI_LINT) run ./...
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS (once per machine).
@@ -81,7 +88,7 @@ FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON i
 FUZZ_TIME ?= 10s
 
 .PHONY: test
-test: envtest verify-generated vet build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
+test: envtest verify-generated vet lint build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
 	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
 
@@ -104,6 +111,16 @@ chaos: envtest build ## Chaos run: 1,000 SIGKILLs of the manager while Fly calls
 .PHONY: load
 load: build ## Load the gateway of a running `make run` (start it first, in another terminal): 200 req/s for 30 s.
 	$(JETWAY_DEV) load --env-file .jetway/dev.env $(LOAD_ARGS)
+
+# golangci-lint with kube-api-linter compiled in, the offline equivalent of
+# `golangci-lint custom` (see hack/tools/golangci/main.go).
+$(GOLANGCI_LINT): hack/tools/golangci/go.mod hack/tools/golangci/main.go
+	@mkdir -p $(LOCALBIN)
+	cd hack/tools/golangci && go build -o $(GOLANGCI_LINT) .
+
+$(CRD_REF_DOCS): hack/tools/crd-ref-docs/go.mod
+	@mkdir -p $(LOCALBIN)
+	cd hack/tools/crd-ref-docs && go build -o $(CRD_REF_DOCS) github.com/elastic/crd-ref-docs
 
 $(CONTROLLER_GEN): hack/tools/go.mod
 	@mkdir -p $(LOCALBIN)

@@ -26,57 +26,57 @@ const (
 // sends on an Extension that Fly created.
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.ipAddress) || has(self.ipAddress)",message="ipAddress cannot be removed once set"
 type ExtensionSpec struct {
-	// ID is Fly's unique id for the extension. Fly uses it in every later call.
+	// id is Fly's unique id for the extension. Fly uses it in every later call.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
 	ID string `json:"id"`
 
-	// Name is the extension's name, unique across Fly.io.
+	// name is the extension's name, unique across Fly.io.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="name is immutable"
 	Name string `json:"name"`
 
-	// Organization is the Fly organization that owns the extension.
+	// organization is the Fly organization that owns the extension.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="organization is immutable"
 	Organization OrganizationRef `json:"organization"`
 
-	// User is the Fly user who provisioned the extension.
+	// user is the Fly user who provisioned the extension.
 	// +optional
 	User *ProvisioningUser `json:"user,omitempty"`
 
-	// PrimaryRegion is the Fly region of the primary machine. flyctl tells the
+	// primaryRegion is the Fly region of the primary machine. flyctl tells the
 	// customer it cannot be changed later.
 	// +kubebuilder:validation:Pattern=`^[a-z]{3}$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="primaryRegion is immutable"
 	PrimaryRegion string `json:"primaryRegion"`
 
-	// ReadRegions get one replica machine each.
+	// readRegions are the Fly regions that get one replica machine each.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:Pattern=`^[a-z]{3}$`
 	ReadRegions []string `json:"readRegions,omitempty"`
 
-	// IPAddress is the Flycast address Fly allocated on the customer's
+	// ipAddress is the Flycast address Fly allocated on the customer's
 	// network and routes to this extension's Fly app.
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).family() == 6",message="ipAddress must be an IPv6 address"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="ipAddress is immutable"
 	IPAddress string `json:"ipAddress,omitempty"`
 
-	// Plan is the name of an ExtensionPlan. Empty means the default plan.
+	// plan is the name of an ExtensionPlan. Empty means the default plan.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	Plan string `json:"plan,omitempty"`
 
-	// Options is Fly's "options" object, kept verbatim.
+	// options is Fly's "options" object, kept verbatim.
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
 	Options *apiextensionsv1.JSON `json:"options,omitempty"`
 
-	// ExtraFields keeps the request fields Jetway does not know, verbatim, so
+	// extraFields keeps the request fields Jetway does not know, verbatim, so
 	// that nothing Fly sent is lost.
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
@@ -85,24 +85,24 @@ type ExtensionSpec struct {
 
 // OrganizationRef names a Fly organization.
 type OrganizationRef struct {
-	// ID is Fly's organization id.
+	// id is Fly's organization id.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	ID string `json:"id"`
-	// Name is the organization's display name.
+	// name is the organization's display name.
 	// +optional
 	Name string `json:"name,omitempty"`
 }
 
 // ProvisioningUser is the Fly user behind a provisioning request.
 type ProvisioningUser struct {
-	// ID is Fly's user id.
+	// id is Fly's user id.
 	// +kubebuilder:validation:MinLength=1
 	ID string `json:"id"`
-	// Email is Fly's stable, obfuscated alias that routes to the user.
+	// email is Fly's stable, obfuscated alias that routes to the user.
 	// +optional
 	Email string `json:"email,omitempty"`
-	// Role is the user's role in the organization.
+	// role is the user's role in the organization.
 	// +optional
 	// +kubebuilder:validation:Enum=admin;member
 	Role string `json:"role,omitempty"`
@@ -110,52 +110,54 @@ type ProvisioningUser struct {
 
 // ExtensionStatus is what the controllers observed and did.
 type ExtensionStatus struct {
-	// ObservedGeneration is the generation the last finished pass acted on.
-	// -1 until the first pass finishes, so a new object is not "Current".
-	// +kubebuilder:default=-1
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration"`
-
-	// Conditions: Ready, Reconciling, Stalled, AppReady, MachinesReady,
-	// NetworkReady, DNSReady.
+	// conditions are the extension's conditions: Ready, Reconciling and
+	// Stalled (kstatus), AppReady, MachinesReady, NetworkReady and DNSReady
+	// (one concern of the Extension controller each), and FlyNotified (owned
+	// by the webhook notifier, not part of Ready).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// Phase is the status word Fly sees: pending, ready, sleeping, error or
+	// observedGeneration is the generation the last finished pass acted on.
+	// -1 until the first pass finishes, so a new object is not "Current".
+	// +kubebuilder:default=-1
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+
+	// phase is the status word Fly sees: pending, ready, sleeping, error or
 	// deleting.
 	// +optional
 	// +kubebuilder:validation:Enum=pending;ready;sleeping;error;deleting
 	Phase string `json:"phase,omitempty"`
 
-	// ErrorMessage explains an error phase in words Fly can show a customer.
+	// errorMessage explains an error phase in words Fly can show a customer.
 	// +optional
 	ErrorMessage string `json:"errorMessage,omitempty"`
 
-	// AppName is the Fly app that runs this extension.
+	// appName is the Fly app that runs this extension.
 	// +optional
 	AppName string `json:"appName,omitempty"`
 
-	// FlycastIP is the private_v6 address allocated on the app.
+	// flycastIP is the private_v6 address allocated on the app.
 	// +optional
 	FlycastIP string `json:"flycastIP,omitempty"`
 
-	// DNSName is the name that resolves to the customer-network address.
+	// dnsName is the name that resolves to the customer-network address.
 	// +optional
 	DNSName string `json:"dnsName,omitempty"`
 
-	// CredentialsSecret names the Secret holding the generated credentials.
+	// credentialsSecret names the Secret holding the generated credentials.
 	// +optional
 	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 
-	// Machines are the Fly machines that make up the extension.
+	// machines are the Fly machines that make up the extension.
 	// +optional
 	// +listType=map
 	// +listMapKey=id
 	Machines []MachineStatus `json:"machines,omitempty"`
 
-	// Notification is what Fly was last told about the extension by
+	// notification is what Fly was last told about the extension by
 	// webhook, and what is being delivered now. It is kept here, in the
 	// object, so that no restart can lose a notification.
 	// +optional
@@ -164,24 +166,24 @@ type ExtensionStatus struct {
 
 // NotificationStatus tracks webhook delivery to Fly.
 type NotificationStatus struct {
-	// Acknowledged is the last notification Fly answered with a 2xx.
+	// acknowledged is the last notification Fly answered with a 2xx.
 	// +optional
 	Acknowledged *Notification `json:"acknowledged,omitempty"`
-	// Pending is the notification being delivered, with its retry state.
+	// pending is the notification being delivered, with its retry state.
 	// +optional
 	Pending *PendingNotification `json:"pending,omitempty"`
 }
 
 // Notification is one webhook to Fly.
 type Notification struct {
-	// DeliveryID is the same on every retry, so Fly can drop duplicates.
+	// deliveryID is the same on every retry, so Fly can drop duplicates.
 	DeliveryID string `json:"deliveryID"`
-	// Action is resource.created, resource.updated or resource.deleted.
+	// action is resource.created, resource.updated or resource.deleted.
 	Action string `json:"action"`
-	// Digest fingerprints what Fly is told (status word, plan, name,
+	// digest fingerprints what Fly is told (status word, plan, name,
 	// regions), so a change is noticed once.
 	Digest string `json:"digest"`
-	// At is when Fly acknowledged it.
+	// at is when Fly acknowledged it.
 	// +optional
 	At *metav1.Time `json:"at,omitempty"`
 }
@@ -189,29 +191,29 @@ type Notification struct {
 // PendingNotification is a notification not yet acknowledged.
 type PendingNotification struct {
 	Notification `json:",inline"`
-	// Since is when the change was noticed.
+	// since is when the change was noticed.
 	Since metav1.Time `json:"since"`
-	// Attempts made so far.
+	// attempts is the number of delivery attempts made so far.
 	// +optional
 	Attempts int32 `json:"attempts,omitempty"`
-	// NextAttempt is when the next attempt is due.
+	// nextAttempt is when the next attempt is due.
 	// +optional
 	NextAttempt *metav1.Time `json:"nextAttempt,omitempty"`
-	// LastError says why the last attempt failed.
+	// lastError says why the last attempt failed.
 	// +optional
 	LastError string `json:"lastError,omitempty"`
 }
 
 // MachineStatus is one Fly machine of an extension.
 type MachineStatus struct {
-	// ID is Fly's machine id.
+	// id is Fly's machine id.
 	ID string `json:"id"`
-	// Region is the Fly region the machine runs in.
+	// region is the Fly region the machine runs in.
 	Region string `json:"region"`
-	// Role is primary or replica.
+	// role is primary or replica.
 	// +kubebuilder:validation:Enum=primary;replica
 	Role string `json:"role"`
-	// State is the machine's last observed Fly state.
+	// state is the machine's last observed Fly state.
 	// +optional
 	State string `json:"state,omitempty"`
 }
@@ -226,10 +228,15 @@ type MachineStatus struct {
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.status.appName`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Extension struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec is the customer resource as Fly asked for it. It mirrors Fly's
+	// provisioning request; the gateway owns it, so do not edit the fields
+	// Fly sends on an Extension that Fly created.
 	Spec ExtensionSpec `json:"spec"`
+	// status is what the controllers observed and did.
 	// +kubebuilder:default:={"observedGeneration":-1}
 	Status ExtensionStatus `json:"status,omitempty"`
 }
@@ -243,7 +250,7 @@ type ExtensionList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Extension{}, &ExtensionList{})
+	knownTypes = append(knownTypes, &Extension{}, &ExtensionList{})
 }
 
 // GetConditions returns the conditions (used by condition helpers).
@@ -267,7 +274,11 @@ func (s *ExtensionSpec) DesiredMachines() []MachineKey {
 	return keys
 }
 
-// MachineKey identifies a desired machine: its role in a region.
+// MachineKey identifies a desired machine: its role in a region. It is an
+// in-memory key (of maps and machine sets), not a field of any resource, so
+// the Kubernetes API conventions do not apply to it.
+//
+//nolint:kubeapilinter // in-memory helper type: no CRD includes it and it is never serialized.
 type MachineKey struct {
 	Role   string
 	Region string

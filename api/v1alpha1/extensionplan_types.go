@@ -8,57 +8,60 @@ import (
 // how the provisioning response's config is rendered. Operators manage plans
 // with GitOps; exactly one should be the default.
 type ExtensionPlanSpec struct {
-	// Default marks the plan used when a request names none.
+	// default marks the plan used when a request names none.
 	// +optional
 	Default bool `json:"default,omitempty"`
 
-	// DisplayName is the plan's human name.
+	// displayName is the plan's human name.
 	// +optional
 	DisplayName string `json:"displayName,omitempty"`
 
-	// Image is the OCI image every machine runs.
+	// image is the OCI image every machine runs.
 	// +kubebuilder:validation:MinLength=1
 	Image string `json:"image"`
 
-	// Guest is the machine size.
+	// guest is the machine size.
 	// +optional
 	Guest GuestSpec `json:"guest,omitempty"`
 
-	// Services are the ports the machines serve; Flycast routes no traffic
+	// services are the ports the machines serve; Flycast routes no traffic
 	// to an app whose machines have none.
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
 	Services []ServiceSpec `json:"services,omitempty"`
 
-	// Env is set on every machine. Credentials are not: they are app secrets.
+	// env is set on every machine. Credentials are not: they are app secrets.
 	// +optional
 	Env map[string]string `json:"env,omitempty"`
 
-	// RestartPolicy is Fly's machine restart policy.
+	// restartPolicy is Fly's machine restart policy.
 	// +optional
 	// +kubebuilder:validation:Enum=no;always;on-failure
 	// +kubebuilder:default=always
 	RestartPolicy string `json:"restartPolicy,omitempty"`
 
-	// Connection says how the config returned to Fly is rendered.
+	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
 
-	// Pricing is what the plan costs, in integer micro-units of Currency.
+	// pricing is what the plan costs, in integer micro-units of currency.
 	// +optional
 	Pricing PricingSpec `json:"pricing,omitempty"`
 }
 
 // GuestSpec is a Fly machine size.
 type GuestSpec struct {
+	// cpuKind is the kind of Fly CPU: shared or performance.
 	// +optional
 	// +kubebuilder:validation:Enum=shared;performance
 	// +kubebuilder:default=shared
 	CPUKind string `json:"cpuKind,omitempty"`
+	// cpus is the number of CPUs of each machine.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=16
 	// +kubebuilder:default=1
 	CPUs int `json:"cpus,omitempty"`
+	// memoryMB is the memory of each machine, in megabytes.
 	// +optional
 	// +kubebuilder:validation:Minimum=256
 	// +kubebuilder:validation:Maximum=131072
@@ -68,71 +71,86 @@ type GuestSpec struct {
 
 // ServiceSpec is one service of a machine.
 type ServiceSpec struct {
+	// protocol is the service's transport protocol: tcp or udp.
 	// +kubebuilder:validation:Enum=tcp;udp
 	// +kubebuilder:default=tcp
 	// +optional
 	Protocol string `json:"protocol,omitempty"`
+	// internalPort is the port the machine's process listens on; Fly's proxy
+	// forwards the service's ports to it.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	InternalPort int `json:"internalPort"`
+	// ports are the ports the service is reachable on.
 	// +kubebuilder:validation:MinItems=1
 	Ports []PortSpec `json:"ports"`
-	// Autostop lets Fly's proxy stop or suspend idle machines.
+	// autostop lets Fly's proxy stop or suspend idle machines.
 	// +optional
 	// +kubebuilder:validation:Enum=off;stop;suspend
 	// +kubebuilder:default=off
 	Autostop string `json:"autostop,omitempty"`
-	// Autostart lets Fly's proxy start machines on traffic.
+	// autostart lets Fly's proxy start machines on traffic.
 	// +optional
 	Autostart bool `json:"autostart,omitempty"`
+	// minMachinesRunning is how many machines Fly's proxy keeps running
+	// when autostop stops or suspends idle ones. Unset leaves it to Fly.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MinMachinesRunning *int `json:"minMachinesRunning,omitempty"`
-	// Checks are the service's health checks.
+	// checks are the service's health checks.
 	// +optional
 	Checks []CheckSpec `json:"checks,omitempty"`
 }
 
 // PortSpec is one public port of a service.
 type PortSpec struct {
+	// port is the port number the service is reachable on.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int `json:"port"`
-	// Handlers such as "tls" or "http"; Flycast is plain, so usually none.
+	// handlers are Fly proxy handlers such as "tls" or "http"; Flycast is
+	// plain, so usually none.
 	// +optional
 	Handlers []string `json:"handlers,omitempty"`
 }
 
 // CheckSpec is a health check.
 type CheckSpec struct {
+	// type is the kind of check: tcp or http.
 	// +kubebuilder:validation:Enum=tcp;http
 	Type string `json:"type"`
-	// Path is the HTTP path, for http checks.
+	// path is the HTTP path, for http checks.
 	// +optional
 	Path string `json:"path,omitempty"`
+	// interval is the time between checks, such as "15s". Unset leaves it to
+	// Fly.
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
+	// timeout is how long a check may take before it fails, such as "2s".
+	// Unset leaves it to Fly.
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// gracePeriod is how long Fly waits after a machine starts before it
+	// runs the check, such as "10s". Unset leaves it to Fly.
 	// +optional
 	GracePeriod *metav1.Duration `json:"gracePeriod,omitempty"`
 }
 
 // ConnectionSpec renders the config Fly sets as secrets on the customer's app.
 type ConnectionSpec struct {
-	// Config maps each config key to a Go text/template. The template sees
+	// config maps each config key to a Go text/template. The template sees
 	// .Username, .Password, .Host (the extension's DNS name), .Port, .Name,
 	// .ID, .AppName, .FlycastIP and .PrimaryRegion.
 	// Keys must be upper-case environment variable names.
 	// +kubebuilder:validation:MinProperties=1
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Z][A-Z0-9_]*$'))",message="config keys must be upper-case environment variable names"
 	Config map[string]string `json:"config"`
-	// Port is the port clients connect to, available to templates as .Port.
+	// port is the port clients connect to, available to templates as .Port.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int `json:"port,omitempty"`
-	// Username is the user name put in the credentials; default the
+	// username is the user name put in the credentials; default the
 	// extension's name.
 	// +optional
 	Username string `json:"username,omitempty"`
@@ -140,11 +158,13 @@ type ConnectionSpec struct {
 
 // PricingSpec is a plan's price. Money is integer micro-units: 1 USD = 1,000,000.
 type PricingSpec struct {
+	// currency is the three-letter (ISO 4217) code of the currency the
+	// prices are in.
 	// +optional
 	// +kubebuilder:default=USD
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
 	Currency string `json:"currency,omitempty"`
-	// MachineHourMicros is charged per machine per hour it exists.
+	// machineHourMicros is charged per machine per hour it exists.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MachineHourMicros int64 `json:"machineHourMicros,omitempty"`
@@ -152,6 +172,8 @@ type PricingSpec struct {
 
 // ExtensionPlanStatus is what the controllers observed about a plan.
 type ExtensionPlanStatus struct {
+	// conditions are the plan's conditions, in the standard form. No
+	// controller sets any yet.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -166,10 +188,15 @@ type ExtensionPlanStatus struct {
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ExtensionPlan struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   ExtensionPlanSpec   `json:"spec"`
+	// spec says what an extension of this plan is: what runs on its
+	// machines and how the provisioning response's config is rendered.
+	// Operators manage plans with GitOps; exactly one should be the default.
+	Spec ExtensionPlanSpec `json:"spec"`
+	// status is what the controllers observed about the plan.
 	Status ExtensionPlanStatus `json:"status,omitempty"`
 }
 
@@ -182,5 +209,5 @@ type ExtensionPlanList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&ExtensionPlan{}, &ExtensionPlanList{})
+	knownTypes = append(knownTypes, &ExtensionPlan{}, &ExtensionPlanList{})
 }

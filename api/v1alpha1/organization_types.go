@@ -6,17 +6,17 @@ import (
 
 // OrganizationSpec mirrors a Fly organization on the provider side.
 type OrganizationSpec struct {
-	// ID is Fly's organization id.
+	// id is Fly's organization id.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
 	ID string `json:"id"`
 
-	// DisplayName is the organization's display name on Fly.
+	// displayName is the organization's display name on Fly.
 	// +optional
 	DisplayName string `json:"displayName,omitempty"`
 
-	// Members are the Fly users known to the provider, recorded on
+	// members are the Fly users known to the provider, recorded on
 	// provisioning and on SSO sign-in.
 	// +optional
 	// +listType=map
@@ -26,32 +26,36 @@ type OrganizationSpec struct {
 
 // Member is a Fly user in an organization.
 type Member struct {
-	// UserID is Fly's user id.
+	// userID is Fly's user id.
 	// +kubebuilder:validation:MinLength=1
 	UserID string `json:"userID"`
-	// Email is Fly's stable email alias for the user.
+	// email is Fly's stable email alias for the user.
 	// +optional
 	Email string `json:"email,omitempty"`
-	// Role is admin or member.
+	// role is admin or member.
 	// +kubebuilder:validation:Enum=admin;member
 	Role string `json:"role"`
 }
 
 // OrganizationStatus is what the Organization controller did.
 type OrganizationStatus struct {
-	// +kubebuilder:default=-1
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration"`
-	// Namespace holds this organization's extensions.
-	// +optional
-	Namespace string `json:"namespace,omitempty"`
-	// MemberCount is the number of recorded members.
-	// +optional
-	MemberCount int `json:"memberCount,omitempty"`
+	// conditions are the organization's conditions: Ready is True once
+	// the organization's namespace is written.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// observedGeneration is the generation whose namespace the Organization
+	// controller last wrote. -1 until it first has.
+	// +kubebuilder:default=-1
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+	// namespace holds this organization's extensions.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// memberCount is the number of recorded members.
+	// +optional
+	MemberCount int `json:"memberCount,omitempty"`
 }
 
 // Organization is the provider-side account of a Fly organization.
@@ -64,10 +68,13 @@ type OrganizationStatus struct {
 // +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.memberCount`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Organization struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// spec mirrors the Fly organization on the provider side.
 	Spec OrganizationSpec `json:"spec"`
+	// status is what the Organization controller did.
 	// +kubebuilder:default:={"observedGeneration":-1}
 	Status OrganizationStatus `json:"status,omitempty"`
 }
@@ -81,5 +88,5 @@ type OrganizationList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Organization{}, &OrganizationList{})
+	knownTypes = append(knownTypes, &Organization{}, &OrganizationList{})
 }

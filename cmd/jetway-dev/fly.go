@@ -251,10 +251,8 @@ func printResponse(w io.Writer, resp *flyside.Response) error {
 	fmt.Fprintf(&out, "HTTP %d\n", resp.StatusCode)
 	body := bytes.TrimSpace(resp.Body)
 	if len(body) > 0 {
-		if json.Valid(body) {
-			json.Indent(&out, body, "", "  ") // cannot fail on valid JSON
-		} else {
-			out.Write(body)
+		if err := json.Indent(&out, body, "", "  "); err != nil {
+			out.Write(body) // not JSON: show it as it came
 		}
 		out.WriteByte('\n')
 	}

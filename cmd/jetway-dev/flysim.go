@@ -1,12 +1,12 @@
 package main
 
 import (
-	"github.com/jetway-dev/jetway/internal/manager"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jetway-dev/jetway/internal/manager"
 	"net/http"
 	"os"
 	"strings"

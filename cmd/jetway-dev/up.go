@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
-	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
 

@@ -4,7 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 
-	"github.com/jetway-dev/jetway/internal/accounts"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // access admits a request to a page of organization orgID. It writes the
@@ -36,7 +36,7 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request, orgID string, t
 // isAdmin reports whether the session's user administers orgID: only
 // admins may see an extension's connection details.
 func isAdmin(s *Session, orgID string) bool {
-	return s.RoleIn(orgID) == accounts.RoleAdmin
+	return s.RoleIn(orgID) == domain.RoleAdmin
 }
 
 // csrfOK checks a state-changing request: the form must echo the session's

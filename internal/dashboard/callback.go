@@ -8,7 +8,7 @@ import (
 	"time"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/accounts"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // handleCallback is Fly's redirect back after sign-in: it checks the state
@@ -75,8 +75,8 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, http.StatusForbidden, notYourOrgPage(info.Email))
 		return
 	}
-	if _, err := accounts.EnsureMember(ctx, h.client, h.live, fieldOwner,
-		accounts.Organization{ID: orgID, DisplayName: orgDisplayName(ext)},
+	if _, err := domain.EnsureMember(ctx, h.client, h.live, fieldOwner,
+		domain.FlyOrganization{ID: orgID, DisplayName: orgDisplayName(ext)},
 		jetwayv1.Member{UserID: info.UserID, Email: info.Email, Role: role}); err != nil {
 		h.failure(w, r, err)
 		return
@@ -95,7 +95,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.failure(w, r, err)
 		return
 	}
-	h.log.Info("Signed in through Fly", "user", info.UserID, "organization", orgID, "role", accounts.NormalizeRole(role))
+	h.log.Info("Signed in through Fly", "user", info.UserID, "organization", orgID, "role", domain.NormalizeRole(role))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, h.pagePath(f.Target), http.StatusSeeOther)
 }
@@ -157,7 +157,7 @@ func roleIn(info *TokenInfo, orgID string) string {
 	if i < 0 {
 		return ""
 	}
-	return accounts.NormalizeRole(info.Organizations[i].Role)
+	return domain.NormalizeRole(info.Organizations[i].Role)
 }
 
 func orgDisplayName(ext *jetwayv1.Extension) string {

@@ -8,8 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get
@@ -19,20 +18,20 @@ import (
 // the dashboard and the customer's app secrets agree. An extension whose
 // credentials do not exist yet has none to show: an empty map.
 func (h *Handler) connectionDetails(ctx context.Context, ext *jetwayv1.Extension) (map[string]string, error) {
-	key := client.ObjectKey{Namespace: ext.Namespace, Name: naming.CredentialsSecretName(ext.Name)}
-	creds, err := provision.ReadCredentials(ctx, h.live, key)
+	key := client.ObjectKey{Namespace: ext.Namespace, Name: domain.CredentialsSecretName(ext.Name)}
+	creds, err := domain.ReadCredentials(ctx, h.live, key)
 	if apierrors.IsNotFound(err) {
 		return map[string]string{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	plan, err := provision.ResolvePlan(ctx, h.client, ext.Spec.Plan)
+	plan, err := domain.ResolvePlan(ctx, h.client, ext.Spec.Plan)
 	if err != nil {
 		return nil, err
 	}
-	appName := naming.AppName(h.cfg.AppNamePrefix, ext.Spec.ID)
-	config, err := provision.RenderConfig(plan, provision.DataFor(ext, plan, creds, appName, h.cfg.DNSZone))
+	appName := h.cfg.Domain.AppName(ext.Spec.ID)
+	config, err := domain.RenderConfig(plan, domain.DataFor(ext, plan, creds, appName, h.cfg.Domain.DNSZone))
 	if err != nil {
 		return nil, fmt.Errorf("render connection details: %w", err)
 	}

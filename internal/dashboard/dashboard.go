@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // fieldOwner is the dashboard's field manager for the members it records.
@@ -49,10 +50,9 @@ type Config struct {
 	StateTTL time.Duration
 	// FlyTimeout bounds each call to Fly's OAuth server. Default 10s.
 	FlyTimeout time.Duration
-	// AppNamePrefix and DNSZone are the controllers' settings, to show the
+	// Domain is the provider-wide naming the controllers use, to show the
 	// app and host name before the controllers have written them.
-	AppNamePrefix string
-	DNSZone       string
+	Domain domain.Settings
 	// HTTPClient calls Fly; default a client with FlyTimeout.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.

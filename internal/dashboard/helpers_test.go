@@ -23,8 +23,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
-	"github.com/jetway-dev/jetway/internal/naming"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // The dashboard's unit tests run the real sign-in against flysim's OAuth
@@ -100,7 +99,7 @@ func newEnv(t *testing.T) *env {
 	}
 	h, err := New(Config{
 		ExternalURL: srv.URL, ClientID: testClientID, ClientSecret: "client-secret", FlyOAuthURL: flySrv.URL,
-		SessionSecrets: [][]byte{testSecret('s')}, AppNamePrefix: "jetway", DNSZone: "ext.test", Now: e.clock.Now,
+		SessionSecrets: [][]byte{testSecret('s')}, Domain: domain.Settings{AppNamePrefix: "jetway", DNSZone: "ext.test"}, Now: e.clock.Now,
 	}, e.client, e.client, find, testr.New(t))
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +121,9 @@ func newFakeClient(t *testing.T) client.Client {
 	if err := jetwayv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	ns := naming.Namespace(testOrg)
+	ns := domain.Namespace(testOrg)
 	ext := &jetwayv1.Extension{
-		ObjectMeta: metav1.ObjectMeta{Name: naming.ExtensionName(testExtID), Namespace: ns, UID: "uid-1"},
+		ObjectMeta: metav1.ObjectMeta{Name: domain.ExtensionName(testExtID), Namespace: ns, UID: "uid-1"},
 		Spec: jetwayv1.ExtensionSpec{ID: testExtID, Name: "orders-db", Organization: jetwayv1.OrganizationRef{ID: testOrg, Name: "Acme"},
 			PrimaryRegion: "mad", ReadRegions: []string{"syd"}, Plan: "starter"},
 		Status: jetwayv1.ExtensionStatus{Phase: jetwayv1.PhaseReady, DNSName: "orders-db.ext.test", FlycastIP: "fdaa:0:1::3",
@@ -135,9 +134,9 @@ func newFakeClient(t *testing.T) client.Client {
 	plan := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "starter"}, Spec: jetwayv1.ExtensionPlanSpec{
 		Default: true, Image: "img", Connection: jetwayv1.ConnectionSpec{Port: 5432,
 			Config: map[string]string{"DATABASE_URL": "postgres://{{.Username}}:{{.Password}}@{{.Host}}:{{.Port}}/db"}}}}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: naming.CredentialsSecretName(ext.Name), Namespace: ns},
-		Data: map[string][]byte{provision.SecretKeyUsername: []byte("orders"), provision.SecretKeyPassword: []byte(password)}}
-	org := &jetwayv1.Organization{ObjectMeta: metav1.ObjectMeta{Name: naming.OrganizationName(testOrg)},
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: domain.CredentialsSecretName(ext.Name), Namespace: ns},
+		Data: map[string][]byte{domain.SecretKeyUsername: []byte("orders"), domain.SecretKeyPassword: []byte(password)}}
+	org := &jetwayv1.Organization{ObjectMeta: metav1.ObjectMeta{Name: domain.OrganizationName(testOrg)},
 		Spec: jetwayv1.OrganizationSpec{ID: testOrg}}
 	event := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "ev1", Namespace: ns},
 		EventTime: metav1.NowMicro(), Regarding: corev1.ObjectReference{UID: "uid-1"}, Type: "Normal",

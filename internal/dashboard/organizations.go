@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // indexOrganizationID indexes Extensions by Fly organization id, for the
@@ -34,7 +34,7 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 // organizationKnown reports whether Jetway has an Organization for Fly's
 // organization id.
 func (h *Handler) organizationKnown(ctx context.Context, orgID string) (bool, error) {
-	err := h.live.Get(ctx, client.ObjectKey{Name: naming.OrganizationName(orgID)}, &jetwayv1.Organization{})
+	err := h.live.Get(ctx, client.ObjectKey{Name: domain.OrganizationName(orgID)}, &jetwayv1.Organization{})
 	switch {
 	case err == nil:
 		return true, nil

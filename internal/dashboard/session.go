@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/accounts"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // maxSessionOrgs bounds how many organizations a session cookie remembers,
@@ -65,9 +65,9 @@ func newSession(info *TokenInfo, signedInOrg string, expires time.Time) (*Sessio
 		CSRF: base64.RawURLEncoding.EncodeToString(csrf), Expires: expires.Unix()}
 	for _, o := range info.Organizations {
 		if o.ID == signedInOrg {
-			s.Orgs = append([]Membership{{OrgID: o.ID, Role: accounts.NormalizeRole(o.Role)}}, s.Orgs...)
+			s.Orgs = append([]Membership{{OrgID: o.ID, Role: domain.NormalizeRole(o.Role)}}, s.Orgs...)
 		} else if len(s.Orgs) < maxSessionOrgs-1 {
-			s.Orgs = append(s.Orgs, Membership{OrgID: o.ID, Role: accounts.NormalizeRole(o.Role)})
+			s.Orgs = append(s.Orgs, Membership{OrgID: o.ID, Role: domain.NormalizeRole(o.Role)})
 		}
 	}
 	return s, nil

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 const extSSO = "/flyio/extensions/" + testExtID + "/sso"
@@ -69,7 +69,7 @@ func TestSignInLandsOnTheExtensionPageAndRecordsTheMember(t *testing.T) {
 	}
 
 	var org jetwayv1.Organization
-	if err := e.client.Get(context.Background(), client.ObjectKey{Name: naming.OrganizationName(testOrg)}, &org); err != nil {
+	if err := e.client.Get(context.Background(), client.ObjectKey{Name: domain.OrganizationName(testOrg)}, &org); err != nil {
 		t.Fatal(err)
 	}
 	if len(org.Spec.Members) != 1 || org.Spec.Members[0] != (jetwayv1.Member{UserID: admin.ID, Email: admin.Email, Role: "admin"}) {
@@ -103,7 +103,7 @@ func TestOnlyMembersOfTheExtensionsOrganizationAreAdmitted(t *testing.T) {
 		t.Fatalf("outsider's page view answered %d", p.code)
 	}
 	var org jetwayv1.Organization
-	_ = e.client.Get(context.Background(), client.ObjectKey{Name: naming.OrganizationName(testOrg)}, &org)
+	_ = e.client.Get(context.Background(), client.ObjectKey{Name: domain.OrganizationName(testOrg)}, &org)
 	if len(org.Spec.Members) != 0 {
 		t.Fatalf("an outsider was recorded as a member: %+v", org.Spec.Members)
 	}
@@ -124,7 +124,7 @@ func TestMembersSeeTheExtensionButCannotRevealItsConnection(t *testing.T) {
 		t.Fatalf("member's reveal answered %d: %s", r.code, r.body)
 	}
 	var org jetwayv1.Organization
-	_ = e.client.Get(context.Background(), client.ObjectKey{Name: naming.OrganizationName(testOrg)}, &org)
+	_ = e.client.Get(context.Background(), client.ObjectKey{Name: domain.OrganizationName(testOrg)}, &org)
 	if len(org.Spec.Members) != 1 || org.Spec.Members[0].Role != "member" {
 		t.Fatalf("members = %+v, want the member recorded as member", org.Spec.Members)
 	}

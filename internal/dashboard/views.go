@@ -9,8 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
-	"github.com/jetway-dev/jetway/internal/resource"
 )
 
 // page is one rendered page: which template, its title, the signed-in
@@ -119,7 +117,7 @@ func (h *Handler) userOf(s *Session, orgID string) *userView {
 func organizationPage(h *Handler, s *Session, orgID string, exts []jetwayv1.Extension) page {
 	v := organizationView{OrgID: orgID}
 	for i := range exts {
-		res := resource.Of(&exts[i], h.cfg.AppNamePrefix, h.cfg.DNSZone)
+		res := h.cfg.Domain.ResourceOf(&exts[i])
 		v.Extensions = append(v.Extensions, extensionRow{
 			Name: res.Name, URL: h.pagePath(target{Kind: targetExtension, ID: res.ID}), Status: res.Status,
 			Plan: res.Plan, PrimaryRegion: res.PrimaryRegion, AppName: res.FlyAppName,
@@ -129,13 +127,13 @@ func organizationPage(h *Handler, s *Session, orgID string, exts []jetwayv1.Exte
 }
 
 func extensionPage(h *Handler, s *Session, ext *jetwayv1.Extension, events []eventsv1.Event, connection map[string]string) page {
-	res := resource.Of(ext, h.cfg.AppNamePrefix, h.cfg.DNSZone)
+	res := h.cfg.Domain.ResourceOf(ext)
 	orgID := ext.Spec.Organization.ID
 	v := extensionView{
 		ID: res.ID, Name: res.Name, Status: res.Status, ErrorMessage: res.ErrorMessage,
 		OrgID: orgID, OrgURL: h.pagePath(target{Kind: targetOrganization, ID: orgID}),
 		Plan: res.Plan, PrimaryRegion: res.PrimaryRegion, ReadRegions: res.ReadRegions, AppName: res.FlyAppName,
-		DNSName: orDefault(ext.Status.DNSName, naming.DNSName(ext.Spec.Name, h.cfg.DNSZone)), FlycastIP: ext.Status.FlycastIP,
+		DNSName: orDefault(ext.Status.DNSName, h.cfg.Domain.DNSName(ext.Spec.Name)), FlycastIP: ext.Status.FlycastIP,
 		IsAdmin: isAdmin(s, orgID), CSRF: s.CSRF, CreatedAt: res.CreatedAt,
 		RevealURL: h.cfg.BasePath + "/dashboard/extensions/" + url.PathEscape(res.ID) + "/reveal",
 		Revealed:  connection != nil,

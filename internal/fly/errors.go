@@ -23,7 +23,7 @@ var (
 	ErrUnauthorized = errors.New("unauthorized by Fly")
 	ErrCapacity     = errors.New("insufficient capacity")
 	ErrInvalid      = errors.New("rejected by Fly as invalid")
-	ErrUnavailable  = errors.New("Fly unavailable")
+	ErrUnavailable  = errors.New("Fly unavailable") //nolint:staticcheck // ST1005: "Fly" is a name, and this text is shown in conditions
 )
 
 // APIError is a classified Machines API failure.

@@ -107,7 +107,7 @@ func (c *flapsClient) callOnce(ctx context.Context, fn func(ctx context.Context)
 	ctx, note := withRetryAfterNote(ctx)
 	err := classify(fn(ctx))
 	var ae *APIError
-	if errors.As(err, &ae) && ae.Kind == ErrRateLimited {
+	if errors.As(err, &ae) && errors.Is(ae.Kind, ErrRateLimited) {
 		ae.RetryAfter = note.d
 	}
 	return err

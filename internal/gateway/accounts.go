@@ -6,7 +6,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/accounts"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // fieldOwner is the gateway's field manager: it owns spec; the controllers
@@ -20,7 +20,7 @@ const fieldOwner = client.FieldOwner("jetway-gateway")
 // Fly organization, its namespace, and the provisioning user as a member
 // (Fly asks providers to do this along with the provisioning request).
 func (s *Server) ensureAccount(ctx context.Context, req *provisionRequest) (string, error) {
-	return accounts.EnsureMember(ctx, s.client, s.live, fieldOwner,
-		accounts.Organization{ID: *req.OrganizationID, DisplayName: deref(req.OrganizationName)},
+	return domain.EnsureMember(ctx, s.client, s.live, fieldOwner,
+		domain.FlyOrganization{ID: *req.OrganizationID, DisplayName: deref(req.OrganizationName)},
 		jetwayv1.Member{UserID: *req.UserID, Email: deref(req.UserEmail), Role: deref(req.UserRole)})
 }

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // deletedResponse answers a DELETE for an extension that is already gone.
@@ -34,7 +34,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ext == nil {
-		tomb, err := provision.FindTombstone(ctx, s.live, id)
+		tomb, err := domain.FindTombstone(ctx, s.live, id)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
@@ -53,7 +53,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		// its name claim once it is deleted.
 		unreconciled := !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer)
 		if unreconciled {
-			if err := provision.WriteTombstone(ctx, s.client, ext, time.Now()); err != nil {
+			if err := domain.WriteTombstone(ctx, s.client, ext, time.Now()); err != nil {
 				s.internalError(w, r, err)
 				return
 			}
@@ -66,7 +66,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("Deleting extension", "id", id, "extension", ext.Namespace+"/"+ext.Name)
 		if unreconciled {
-			if err := provision.ReleaseNameClaim(ctx, s.client, s.live, s.cfg.ClaimsNamespace, ext.Spec.Name, id); err != nil {
+			if err := domain.ReleaseNameClaim(ctx, s.client, s.live, s.cfg.Domain.ClaimsNamespace, ext.Spec.Name, id); err != nil {
 				s.log.Info("Could not release the name claim; the tombstone frees the name anyway", "id", id, "error", err.Error())
 			}
 		}

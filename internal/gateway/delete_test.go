@@ -17,8 +17,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
-	"github.com/jetway-dev/jetway/internal/naming"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // TestDeleteBeforeFirstReconcileReleasesTheNameClaim: an Extension deleted
@@ -37,27 +36,24 @@ func TestDeleteBeforeFirstReconcileReleasesTheNameClaim(t *testing.T) {
 	}
 	claim := func(name, holder string) *coordinationv1.Lease {
 		return &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: naming.NameClaimLease(name), Namespace: "claims"},
+			ObjectMeta: metav1.ObjectMeta{Name: domain.NameClaimLease(name), Namespace: "claims"},
 			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder},
 		}
 	}
 	unreconciled := func(id, name string) *jetwayv1.Extension {
 		return &jetwayv1.Extension{
 			ObjectMeta: metav1.ObjectMeta{Name: "ext-" + id, Namespace: "ns", UID: types.UID("uid-" + id),
-				Labels: map[string]string{jetwayv1.LabelFlyIDHash: naming.Hash(id)}},
+				Labels: map[string]string{jetwayv1.LabelFlyIDHash: domain.Hash(id)}},
 			Spec: jetwayv1.ExtensionSpec{ID: id, Name: name, PrimaryRegion: "mad"},
 		}
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).
+	c := withExtensionIndexes(fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(unreconciled("mine", "db-one"), claim("db-one", "mine"),
-			unreconciled("late", "db-two"), claim("db-two", "someone-else")).
-		WithIndex(&jetwayv1.Extension{}, indexFlyID, func(o client.Object) []string {
-			return []string{o.(*jetwayv1.Extension).Spec.ID}
-		}).Build()
+			unreconciled("late", "db-two"), claim("db-two", "someone-else"))).Build()
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	s := testServer(t, Config{ExternalURL: srv.URL, ClaimsNamespace: "claims"}, c, scheme, eventSecret)
+	s := testServer(t, Config{ExternalURL: srv.URL, Domain: domain.Settings{ClaimsNamespace: "claims"}}, c, scheme, eventSecret)
 	handler = s.Handler()
 	fly := &flyside.Client{BaseURL: srv.URL + "/flyio", Secret: []byte(eventSecret)}
 
@@ -75,7 +71,7 @@ func TestDeleteBeforeFirstReconcileReleasesTheNameClaim(t *testing.T) {
 		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("DELETE %s: HTTP %d %s, want 202", tc.id, resp.StatusCode, resp.Body)
 		}
-		if tomb, err := provision.FindTombstone(ctx, c, tc.id); err != nil || tomb == nil {
+		if tomb, err := domain.FindTombstone(ctx, c, tc.id); err != nil || tomb == nil {
 			t.Fatalf("tombstone of %s: %v, %v; want one", tc.id, tomb, err)
 		}
 		err = c.Get(ctx, client.ObjectKeyFromObject(claim(tc.name, "")), &coordinationv1.Lease{})

@@ -15,14 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	flyclient "github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/signing"
-)
-
-// Field indexes that map a machine event to its extension.
-const (
-	indexMachineID = "status.machines.id"
-	indexAppName   = "status.appName"
 )
 
 // AnnotationMachineEvent is set on an Extension when Fly reports one of its
@@ -125,11 +119,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // machine id in status, or, for a machine too new to be there, by its app.
 func (s *Server) extensionOfMachine(r *http.Request, data machineEvent) (*jetwayv1.Extension, error) {
 	var list jetwayv1.ExtensionList
-	if err := s.client.List(r.Context(), &list, client.MatchingFields{indexMachineID: data.MachineID}); err != nil {
+	if err := s.client.List(r.Context(), &list, client.MatchingFields{domain.IndexMachineID: data.MachineID}); err != nil {
 		return nil, fmt.Errorf("find extension of machine: %w", err)
 	}
 	if len(list.Items) == 0 && data.AppName != "" {
-		if err := s.client.List(r.Context(), &list, client.MatchingFields{indexAppName: data.AppName}); err != nil {
+		if err := s.client.List(r.Context(), &list, client.MatchingFields{domain.IndexAppName: data.AppName}); err != nil {
 			return nil, fmt.Errorf("find extension of app: %w", err)
 		}
 	}
@@ -160,7 +154,7 @@ func (s *Server) recordMachineEvent(ext *jetwayv1.Extension, data machineEvent) 
 	}
 	var related runtime.Object
 	if data.MachineID != "" {
-		related = flyclient.MachineRef(data.MachineID)
+		related = domain.MachineRef(data.MachineID)
 	}
 	s.recorder.Eventf(ext, related, kind, "MachineEvent", action, "%s", note)
 }

@@ -31,17 +31,7 @@ func eventServer(t *testing.T) (*Server, client.Client) {
 		Spec:       jetwayv1.ExtensionSpec{ID: "x", Name: "n", PrimaryRegion: "mad"},
 		Status:     jetwayv1.ExtensionStatus{AppName: "app-1", Machines: []jetwayv1.MachineStatus{{ID: "m1", Region: "mad", Role: "primary"}}},
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ext).WithStatusSubresource(ext).
-		WithIndex(&jetwayv1.Extension{}, indexMachineID, func(o client.Object) []string {
-			var ids []string
-			for _, m := range o.(*jetwayv1.Extension).Status.Machines {
-				ids = append(ids, m.ID)
-			}
-			return ids
-		}).
-		WithIndex(&jetwayv1.Extension{}, indexAppName, func(o client.Object) []string {
-			return []string{o.(*jetwayv1.Extension).Status.AppName}
-		}).Build()
+	c := withExtensionIndexes(fake.NewClientBuilder().WithScheme(scheme).WithObjects(ext).WithStatusSubresource(ext)).Build()
 	s := testServer(t, Config{ExternalURL: "http://gw"}, c, scheme, eventSecret)
 	return s, c
 }

@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 func objectKey(ext *jetwayv1.Extension) client.ObjectKey {
@@ -35,7 +35,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 // answerMissing tells a deleted extension from one never seen; both are 404
 // to Fly, but the message says which.
 func (s *Server) answerMissing(w http.ResponseWriter, r *http.Request, id string) {
-	tomb, err := provision.FindTombstone(r.Context(), s.live, id)
+	tomb, err := domain.FindTombstone(r.Context(), s.live, id)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -8,7 +8,10 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
 
@@ -27,4 +30,12 @@ func testServer(t *testing.T, cfg Config, c client.Client, scheme *runtime.Schem
 		t.Fatal(err)
 	}
 	return s
+}
+
+// withExtensionIndexes gives a fake client the manager's Extension indexes.
+func withExtensionIndexes(b *fake.ClientBuilder) *fake.ClientBuilder {
+	for _, ix := range domain.ExtensionIndexes {
+		b = b.WithIndex(&jetwayv1.Extension{}, ix.Field, ix.Extract)
+	}
+	return b
 }

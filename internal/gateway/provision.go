@@ -10,8 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
@@ -55,12 +54,12 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		nameTaken(w, *req.Name)
 		return
 	}
-	plan, err := provision.ResolvePlan(ctx, s.client, deref(req.Plan))
+	plan, err := domain.ResolvePlan(ctx, s.client, deref(req.Plan))
 	if err != nil {
 		s.answerError(w, r, planError(err))
 		return
 	}
-	if ok, err := s.claimName(ctx, *req.Name, *req.ID); err != nil {
+	if ok, err := domain.ClaimName(ctx, s.client, s.live, fieldOwner, s.cfg.Domain.ClaimsNamespace, *req.Name, *req.ID); err != nil {
 		s.internalError(w, r, err)
 		return
 	} else if !ok {
@@ -85,7 +84,7 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 	// Render once with throwaway credentials first: a plan whose templates
 	// are broken must fail the request before anything is written.
 	probe := &jetwayv1.Extension{Spec: specFrom(req, plan.Name)}
-	if _, err := provision.RenderConfig(plan, provision.DataFor(probe, plan, provision.Credentials{Username: "u", Password: "p"}, "app", s.cfg.DNSZone)); err != nil {
+	if _, err := domain.RenderConfig(plan, domain.DataFor(probe, plan, domain.Credentials{Username: "u", Password: "p"}, "app", s.cfg.Domain.DNSZone)); err != nil {
 		return nil, false, &badRequest{status: http.StatusServiceUnavailable, code: "plan_invalid",
 			message: "The provider's plan is misconfigured; the provider has been told."}
 	}
@@ -95,11 +94,11 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 	}
 	ext := &jetwayv1.Extension{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      naming.ExtensionName(*req.ID),
+			Name:      domain.ExtensionName(*req.ID),
 			Namespace: ns,
 			Labels: map[string]string{
-				jetwayv1.LabelFlyIDHash:    naming.Hash(*req.ID),
-				jetwayv1.LabelOrganization: naming.OrganizationName(*req.OrganizationID),
+				jetwayv1.LabelFlyIDHash:    domain.Hash(*req.ID),
+				jetwayv1.LabelOrganization: domain.OrganizationName(*req.OrganizationID),
 				jetwayv1.LabelManagedBy:    jetwayv1.ManagedByJetway,
 			},
 			// Fly knows about what it created: no resource.created for it.
@@ -107,7 +106,7 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 		},
 		Spec: specFrom(req, plan.Name),
 	}
-	if err := provision.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
+	if err := domain.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
 		return nil, false, fmt.Errorf("forget tombstone: %w", err)
 	}
 	if err := s.client.Create(ctx, ext, fieldOwner); err != nil {
@@ -139,7 +138,7 @@ func (s *Server) answerRepeat(w http.ResponseWriter, r *http.Request, ext *jetwa
 			fmt.Sprintf("An extension with id %q already exists with a different %s.", ext.Spec.ID, field))
 		return
 	}
-	plan, err := provision.ResolvePlan(r.Context(), s.client, ext.Spec.Plan)
+	plan, err := domain.ResolvePlan(r.Context(), s.client, ext.Spec.Plan)
 	if err != nil {
 		s.answerError(w, r, planError(err))
 		return
@@ -150,13 +149,13 @@ func (s *Server) answerRepeat(w http.ResponseWriter, r *http.Request, ext *jetwa
 // answerProvisioned writes the resource plus its config. Credentials are
 // made once and read back on every repeat, so repeats are byte-identical.
 func (s *Server) answerProvisioned(w http.ResponseWriter, r *http.Request, status int, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan) {
-	creds, err := provision.EnsureCredentials(r.Context(), s.client, s.live, s.scheme, ext, provision.DefaultUsername(plan, ext))
+	creds, err := domain.EnsureCredentials(r.Context(), s.client, s.live, s.scheme, ext, domain.DefaultUsername(plan, ext))
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	res := s.resourceOf(ext)
-	config, err := provision.RenderConfig(plan, provision.DataFor(ext, plan, creds, res.FlyAppName, s.cfg.DNSZone))
+	config, err := domain.RenderConfig(plan, domain.DataFor(ext, plan, creds, res.FlyAppName, s.cfg.Domain.DNSZone))
 	if err != nil {
 		s.answerError(w, r, &badRequest{status: http.StatusServiceUnavailable, code: "plan_invalid",
 			message: "The provider's plan is misconfigured; the provider has been told."})
@@ -182,7 +181,7 @@ func immutableMismatch(ext *jetwayv1.Extension, req *provisionRequest) string {
 }
 
 func planError(err error) error {
-	if errors.Is(err, provision.ErrPlanNotFound) {
+	if errors.Is(err, domain.ErrPlanNotFound) {
 		return &badRequest{status: http.StatusUnprocessableEntity, code: "unknown_plan", message: "The requested plan does not exist."}
 	}
 	return err
@@ -211,5 +210,5 @@ func apiMessage(err error) string {
 func nameTaken(w http.ResponseWriter, name string) {
 	writeError(w, http.StatusConflict, "name_taken", fmt.Sprintf(
 		"The name %q is already used by another extension (names must differ in their DNS form, %s).",
-		name, naming.DNSLabel(name)))
+		name, domain.DNSLabel(name)))
 }

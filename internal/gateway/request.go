@@ -19,14 +19,6 @@ import (
 // the extension.
 var signedFields = map[string]bool{"url": true, "nonce": true, "timestamp": true}
 
-// knownFields are the provisioning request fields Jetway maps onto the
-// spec. Everything else is kept verbatim in spec.extraFields.
-var knownFields = map[string]bool{
-	"id": true, "name": true, "organization_id": true, "organization_name": true,
-	"user_id": true, "user_email": true, "user_role": true,
-	"primary_region": true, "read_regions": true, "ip_address": true, "plan": true, "options": true,
-}
-
 var regionPattern = regexp.MustCompile(`^[a-z]{3}$`)
 
 // provisionRequest is a decoded POST or PATCH body. Pointers tell "absent"

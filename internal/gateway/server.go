@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
 
@@ -34,10 +35,12 @@ type Config struct {
 	Verifier *signing.Verifier
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	MaxBodyBytes int64
-	// AppNamePrefix and DNSZone must match the controllers' settings: the
-	// answer to a provisioning call names the app and host before they exist.
-	AppNamePrefix string
-	DNSZone       string
+	// Domain is the provider-wide naming the controllers use too: the
+	// answer to a provisioning call names the app and host before they
+	// exist. Its ClaimsNamespace holds the Leases that make extension names
+	// unique across organizations and replicas (see domain.ClaimName);
+	// default "default".
+	Domain domain.Settings
 	// DefaultRegion is the primary region when Fly sends none.
 	DefaultRegion string
 	// RequestTimeout bounds the work for one request.
@@ -45,10 +48,6 @@ type Config struct {
 	// MaxInFlight bounds requests worked on at once; more wait up to a
 	// second for a slot, then get 503.
 	MaxInFlight int
-	// ClaimsNamespace holds the Leases that make extension names unique
-	// across organizations and replicas (see nameclaim.go); default
-	// "default".
-	ClaimsNamespace string
 	// Browser serves the browser-facing routes under the same base path:
 	// SSO, the OAuth callback and the dashboard. Nil serves none.
 	Browser BrowserRoutes
@@ -100,8 +99,8 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 20 * time.Second
 	}
-	if cfg.ClaimsNamespace == "" {
-		cfg.ClaimsNamespace = "default"
+	if cfg.Domain.ClaimsNamespace == "" {
+		cfg.Domain.ClaimsNamespace = "default"
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256

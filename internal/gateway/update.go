@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // handleUpdate answers PATCH /extensions/{id}: read regions, plan and
@@ -47,8 +47,8 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Plan != nil && *req.Plan != ext.Spec.Plan {
-		if _, err := provision.ResolvePlan(ctx, s.client, *req.Plan); err != nil || *req.Plan == "" {
-			s.answerError(w, r, planError(provision.ErrPlanNotFound))
+		if _, err := domain.ResolvePlan(ctx, s.client, *req.Plan); err != nil || *req.Plan == "" {
+			s.answerError(w, r, planError(domain.ErrPlanNotFound))
 			return
 		}
 	}

@@ -6,8 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/controllers/extension"
+	"github.com/jetway-dev/jetway/controllers/notifier"
+	"github.com/jetway-dev/jetway/controllers/sweepers"
 	"github.com/jetway-dev/jetway/internal/dashboard"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/gateway"
 )
 
@@ -99,13 +102,12 @@ func (f *Flags) Options(secrets [][]byte) Options {
 		MetricsAddr: f.MetricsAddr,
 		ProbeAddr:   f.ProbeAddr,
 		Gateway: gateway.Config{
-			Addr:            f.GatewayAddr,
-			ExternalURL:     external,
-			BasePath:        f.BasePath,
-			MaxBodyBytes:    f.MaxBodyBytes,
-			MaxInFlight:     f.MaxInFlight,
-			DefaultRegion:   f.DefaultRegion,
-			ClaimsNamespace: f.ClaimsNamespace,
+			Addr:          f.GatewayAddr,
+			ExternalURL:   external,
+			BasePath:      f.BasePath,
+			MaxBodyBytes:  f.MaxBodyBytes,
+			MaxInFlight:   f.MaxInFlight,
+			DefaultRegion: f.DefaultRegion,
 		},
 		Dashboard: dashboard.Config{
 			ClientID:       f.OAuthClientID,
@@ -117,23 +119,26 @@ func (f *Flags) Options(secrets [][]byte) Options {
 		SharedSecrets: secrets,
 		WebhookURL:    f.WebhookURL,
 		WebhookSecret: []byte(f.WebhookSecret),
-		Notifier: controllers.NotifierSettings{
+		Notifier: notifier.Settings{
 			FirstRetry:              f.WebhookFirst,
 			MaxRetryInterval:        f.WebhookMax,
 			GiveUpAfter:             f.WebhookGiveUp,
 			FailingAfter:            3,
 			MaxConcurrentReconciles: 8,
 		},
-		Sweeper: controllers.SweeperSettings{
+		Sweeper: sweepers.OrphanSettings{
 			Interval:    f.SweepInterval,
 			GracePeriod: f.SweepGrace,
 			DryRun:      f.SweepDryRun,
 		},
 		StateDir:     f.StateDir,
 		TombstoneTTL: f.TombstoneTTL,
-		Controllers: controllers.Settings{
-			AppNamePrefix:           f.AppNamePrefix,
-			DNSZone:                 f.DNSZone,
+		Domain: domain.Settings{
+			AppNamePrefix:   f.AppNamePrefix,
+			DNSZone:         f.DNSZone,
+			ClaimsNamespace: f.ClaimsNamespace,
+		},
+		Controllers: extension.Settings{
 			DNSTTL:                  f.DNSTTL,
 			Resync:                  f.Resync,
 			PollInterval:            f.PollInterval,

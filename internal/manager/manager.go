@@ -26,10 +26,13 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/controllers/extension"
+	"github.com/jetway-dev/jetway/controllers/notifier"
+	"github.com/jetway-dev/jetway/controllers/organization"
+	"github.com/jetway-dev/jetway/controllers/sweepers"
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
-	"github.com/jetway-dev/jetway/internal/extindex"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/signing"
@@ -48,11 +51,17 @@ type Options struct {
 	LeaderElectionNamespace string
 	LeaderElectionID        string
 
-	// Gateway is the gateway's configuration, without its verifier.
+	// Domain is the provider-wide naming (app name prefix, DNS zone, the
+	// name claims' namespace), built once and handed to the gateway, the
+	// controllers and the dashboard alike. An empty ClaimsNamespace is
+	// resolved here (see claimsNamespace).
+	Domain domain.Settings
+	// Gateway is the gateway's configuration, without its verifier and
+	// naming.
 	Gateway gateway.Config
 	// Dashboard configures SSO and the dashboard, served by the gateway;
-	// its URL, base path and naming settings are taken from Gateway and
-	// Controllers.
+	// its URL and base path are taken from Gateway, its naming from
+	// Domain.
 	Dashboard dashboard.Config
 	// DisableGateway runs only the controllers.
 	DisableGateway bool
@@ -67,16 +76,17 @@ type Options struct {
 	Fly       fly.Options
 	FlyClient fly.Client
 
-	// Controllers are the Extension controller's settings.
-	Controllers controllers.Settings
+	// Controllers are the Extension controller's settings, but for its
+	// naming (Domain).
+	Controllers extension.Settings
 	// WebhookURL is Fly's webhook endpoint for this provider; empty
 	// disables the notifier. WebhookSecret signs the webhooks.
 	WebhookURL    string
 	WebhookSecret []byte
 	// Notifier configures webhook retries.
-	Notifier controllers.NotifierSettings
+	Notifier notifier.Settings
 	// Sweeper configures the orphan sweeper; a zero Interval disables it.
-	Sweeper controllers.SweeperSettings
+	Sweeper sweepers.OrphanSettings
 	// TombstoneTTL is how long a deleted extension's tombstone is kept
 	// (repeated DELETEs answer 200 meanwhile); 0 keeps them forever.
 	TombstoneTTL time.Duration
@@ -147,13 +157,18 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	if err := extindex.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := domain.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	// The one naming value every consumer gets.
+	names := opts.Domain
+	names.ClaimsNamespace = claimsNamespace(opts)
 	extSettings := opts.Controllers
-	extSettings.ClaimsNamespace = claimsNamespace(opts)
-	if err := (&controllers.ExtensionReconciler{
-		Client:    mgr.GetClient(),
+	extSettings.Domain = names
+	// Each loop writes as its own field manager, so managedFields tell who
+	// wrote what.
+	if err := (&extension.Reconciler{
+		Client:    client.WithFieldOwner(mgr.GetClient(), string(extension.FieldOwner)),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    scheme,
 		Fly:       flyClient,
@@ -162,7 +177,7 @@ func Run(ctx context.Context, opts Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up extension controller: %w", err)
 	}
-	if err := (&controllers.OrganizationReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	if err := (&organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner))}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
 	}
 
@@ -171,10 +186,9 @@ func Run(ctx context.Context, opts Options) error {
 			return errors.New("a webhook secret is required to notify Fly")
 		}
 		ns := opts.Notifier
-		ns.AppNamePrefix = opts.Controllers.AppNamePrefix
-		ns.DNSZone = opts.Controllers.DNSZone
-		if err := (&controllers.NotifierReconciler{
-			Client:    mgr.GetClient(),
+		ns.Domain = names
+		if err := (&notifier.Reconciler{
+			Client:    client.WithFieldOwner(mgr.GetClient(), string(notifier.FieldOwner)),
 			APIReader: mgr.GetAPIReader(),
 			Sender:    &webhook.Sender{URL: opts.WebhookURL, Secret: opts.WebhookSecret},
 			Recorder:  mgr.GetEventRecorder("jetway-notifier"),
@@ -186,9 +200,9 @@ func Run(ctx context.Context, opts Options) error {
 
 	if opts.Sweeper.Interval > 0 {
 		sweeper := opts.Sweeper
-		sweeper.AppNamePrefix = opts.Controllers.AppNamePrefix
-		if err := mgr.Add(&controllers.OrphanSweeper{
-			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Fly: flyClient,
+		sweeper.Domain = names
+		if err := mgr.Add(&sweepers.OrphanSweeper{
+			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.OrphanSweeperFieldOwner)), APIReader: mgr.GetAPIReader(), Fly: flyClient,
 			Recorder: mgr.GetEventRecorder("jetway-orphan-sweeper"),
 			Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
 		}); err != nil {
@@ -197,8 +211,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	if opts.TombstoneTTL > 0 {
-		if err := mgr.Add(&controllers.TombstoneSweeper{
-			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), TTL: opts.TombstoneTTL,
+		if err := mgr.Add(&sweepers.TombstoneSweeper{
+			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.TombstoneSweeperFieldOwner)), Reader: mgr.GetAPIReader(), TTL: opts.TombstoneTTL,
 			Interval: min(time.Hour, opts.TombstoneTTL), Log: opts.Log.WithName("tombstone-sweeper"),
 		}); err != nil {
 			return fmt.Errorf("add tombstone sweeper: %w", err)
@@ -213,13 +227,8 @@ func Run(ctx context.Context, opts Options) error {
 		defer nonces.Close()
 		gcfg := opts.Gateway
 		gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
-		gcfg.AppNamePrefix = opts.Controllers.AppNamePrefix
-		gcfg.ClaimsNamespace = claimsNamespace(opts)
-		gcfg.DNSZone = opts.Controllers.DNSZone
-		if err := gateway.SetupIndexes(ctx, mgr); err != nil {
-			return err
-		}
-		dash, err := newDashboard(ctx, mgr, opts)
+		gcfg.Domain = names
+		dash, err := newDashboard(ctx, mgr, opts, names)
 		if err != nil {
 			return err
 		}
@@ -239,18 +248,17 @@ func Run(ctx context.Context, opts Options) error {
 
 // newDashboard builds the SSO endpoints and dashboard pages the gateway
 // serves. With no OAuth client configured they answer that sign-in is off.
-func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options) (*dashboard.Handler, error) {
+func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options, names domain.Settings) (*dashboard.Handler, error) {
 	if err := dashboard.SetupIndexes(ctx, mgr); err != nil {
 		return nil, err
 	}
 	cfg := opts.Dashboard
 	cfg.ExternalURL = opts.Gateway.ExternalURL
 	cfg.BasePath = opts.Gateway.BasePath
-	cfg.AppNamePrefix = opts.Controllers.AppNamePrefix
-	cfg.DNSZone = opts.Controllers.DNSZone
+	cfg.Domain = names
 	cached, live := mgr.GetClient(), mgr.GetAPIReader()
 	find := func(ctx context.Context, id string) (*jetwayv1.Extension, error) {
-		return gateway.FindExtensionByID(ctx, cached, live, id)
+		return domain.FindExtensionByID(ctx, cached, live, id)
 	}
 	dash, err := dashboard.New(cfg, cached, live, find, opts.Log.WithName("dashboard"))
 	if err != nil {
@@ -266,8 +274,8 @@ func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options) (*dashboa
 // configured one, else the leader election namespace, else the pod's own
 // (where the leader election Role already grants Leases), else "default".
 func claimsNamespace(opts Options) string {
-	if opts.Gateway.ClaimsNamespace != "" {
-		return opts.Gateway.ClaimsNamespace
+	if opts.Domain.ClaimsNamespace != "" {
+		return opts.Domain.ClaimsNamespace
 	}
 	if opts.LeaderElectionNamespace != "" {
 		return opts.LeaderElectionNamespace

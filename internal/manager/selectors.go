@@ -3,9 +3,9 @@ package manager
 import (
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/jetway-dev/jetway/internal/provision"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 func tombstoneSelector() labels.Selector {
-	return labels.SelectorFromSet(labels.Set{provision.LabelTombstone: "true"})
+	return labels.SelectorFromSet(labels.Set{domain.LabelTombstone: "true"})
 }

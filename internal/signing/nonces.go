@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // NonceStore remembers the nonces of accepted requests so a captured request
@@ -52,7 +53,7 @@ func OpenNonceStore(path string, ttl time.Duration) (*NonceStore, error) {
 		return nil, fmt.Errorf("open nonce store: %w", err)
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: openTimeout})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open nonce store %s: file is locked by another process (is another gateway running with the same data directory?): %w", path, err)
 	}
 	if err != nil {

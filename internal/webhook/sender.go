@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/resource"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
 
@@ -32,12 +32,12 @@ const (
 // detectable, and delivery_id lets Fly drop the duplicates that
 // at-least-once delivery makes. All of it is covered by the signature.
 type Body struct {
-	Timestamp  string            `json:"timestamp"`
-	Nonce      string            `json:"nonce"`
-	URL        string            `json:"url"`
-	DeliveryID string            `json:"delivery_id"`
-	Action     string            `json:"action"`
-	Resource   resource.Resource `json:"resource"`
+	Timestamp  string          `json:"timestamp"`
+	Nonce      string          `json:"nonce"`
+	URL        string          `json:"url"`
+	DeliveryID string          `json:"delivery_id"`
+	Action     string          `json:"action"`
+	Resource   domain.Resource `json:"resource"`
 }
 
 // Sender posts signed webhooks.
@@ -64,7 +64,7 @@ func (e *Error) Error() string {
 
 // Send delivers one attempt. Every attempt is signed anew (fresh nonce and
 // timestamp); the delivery id stays the same.
-func (s *Sender) Send(ctx context.Context, deliveryID, action string, res resource.Resource) error {
+func (s *Sender) Send(ctx context.Context, deliveryID, action string, res domain.Resource) error {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -109,7 +109,7 @@ func (s *Sender) Send(ctx context.Context, deliveryID, action string, res resour
 // Digest fingerprints what a notification tells Fly, so that a change is
 // noticed exactly once: the status word (and its message), plan, name and
 // regions. Nothing else in the resource is worth a webhook.
-func Digest(action string, r resource.Resource) string {
+func Digest(action string, r domain.Resource) string {
 	b, _ := json.Marshal([]any{action == ActionDeleted, r.Status, r.ErrorMessage, r.Plan, r.Name, r.PrimaryRegion, r.ReadRegions})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])

@@ -7,7 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // TestDashboardInABrowser is `flyctl ext <provider> dashboard` end to end:
@@ -123,7 +123,7 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// Both members were recorded in the Organization, with Fly's roles;
 	// the outsider was not.
-	members := s.kubectlRun("get", "organization", naming.OrganizationName("acme"),
+	members := s.kubectlRun("get", "organization", domain.OrganizationName("acme"),
 		"-o", `jsonpath={range .spec.members[*]}{.userID}={.role}{"\n"}{end}`)
 	for _, want := range []string{users["Admin"].ID + "=admin", users["Member"].ID + "=member"} {
 		if !strings.Contains(members, want) {

@@ -106,7 +106,9 @@ func startDev(t *testing.T) *stack {
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
 			_ = s.cmd.Process.Kill()
-			<-s.done
+			if err := <-s.done; err != nil {
+				t.Logf("jetway-dev up, killed: %v", err)
+			}
 		}
 		if t.Failed() {
 			t.Logf("jetway-dev up output:\n%s", s.log.String())

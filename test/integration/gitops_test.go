@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // TestGitOpsExtension: an Extension applied with the Kubernetes API (as
@@ -56,7 +56,7 @@ func TestGitOpsExtension(t *testing.T) {
 	ep, err := dnsEndpointOf(ctx, ready)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(ep.Spec.Endpoints).To(gomega.HaveLen(1))
-	g.Expect(ep.Spec.Endpoints[0].DNSName).To(gomega.Equal(naming.DNSName(ext.Spec.Name, dnsZone)))
+	g.Expect(ep.Spec.Endpoints[0].DNSName).To(gomega.Equal(domain.DNSName(ext.Spec.Name, dnsZone)))
 	g.Expect(ep.Spec.Endpoints[0].RecordType).To(gomega.Equal("AAAA"))
 	g.Expect(ep.Spec.Endpoints[0].Targets).To(gomega.ConsistOf(ready.Status.FlycastIP))
 	g.Expect(metav1.IsControlledBy(ep, ready)).To(gomega.BeTrue(), "the DNSEndpoint is owned by its Extension")

@@ -20,10 +20,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/dns/externaldns"
-	flyclient "github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
+	"github.com/jetway-dev/jetway/internal/domain"
+	flyclient "github.com/jetway-dev/jetway/internal/fly"
 )
 
 // Waits are generous because a loaded 2-core machine runs an API server,
@@ -76,7 +76,7 @@ func provisionRequest(id, name, orgID string) map[string]any {
 }
 
 // appName is the Fly app an extension runs in.
-func appName(flyID string) string { return naming.AppName(appPrefix, flyID) }
+func appName(flyID string) string { return domain.AppName(appPrefix, flyID) }
 
 // jsonBody decodes a gateway answer into a generic map.
 func jsonBody(t testing.TB, resp *flyside.Response) map[string]any {
@@ -266,7 +266,7 @@ func keys(p map[string]string) []string {
 // dnsEndpointOf reads the extension's DNSEndpoint.
 func dnsEndpointOf(ctx context.Context, ext *jetwayv1.Extension) (*externaldns.DNSEndpoint, error) {
 	ep := &externaldns.DNSEndpoint{}
-	err := k8s.Get(ctx, client.ObjectKey{Namespace: ext.Namespace, Name: naming.DNSEndpointName(ext.Name)}, ep)
+	err := k8s.Get(ctx, client.ObjectKey{Namespace: ext.Namespace, Name: domain.DNSEndpointName(ext.Name)}, ep)
 	return ep, err
 }
 

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // TestConcurrentPOSTsForOneName: Fly provisioning two extensions with the
@@ -86,7 +86,7 @@ func TestNameIsFreeOnceItsExtensionIsDeleted(t *testing.T) {
 		return resp.StatusCode
 	}).Should(gomega.Equal(http.StatusOK))
 	// The deletion released the claim: claims do not pile up one per name.
-	claim := client.ObjectKey{Namespace: "default", Name: naming.NameClaimLease(name)}
+	claim := client.ObjectKey{Namespace: "default", Name: domain.NameClaimLease(name)}
 	g.Eventually(func() error { return k8s.Get(ctx, claim, &coordinationv1.Lease{}) }).
 		Should(gomega.Satisfy(apierrors.IsNotFound), "the deleted extension's name claim")
 
@@ -129,7 +129,7 @@ func TestGitOpsDuplicateNameStalls(t *testing.T) {
 	cur := &jetwayv1.Extension{}
 	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(later), cur)).To(gomega.Succeed())
 	g.Expect(cur.Status.Phase).To(gomega.Equal(jetwayv1.PhaseError))
-	g.Expect(cur.Status.ErrorMessage).To(gomega.ContainSubstring(naming.DNSName(name, dnsZone)))
+	g.Expect(cur.Status.ErrorMessage).To(gomega.ContainSubstring(domain.DNSName(name, dnsZone)))
 	g.Expect(cur.Status.ErrorMessage).NotTo(gomega.ContainSubstring(holder.Namespace), "the holder is not named to the customer")
 	for _, app := range sim.Apps() {
 		g.Expect(app.Name).NotTo(gomega.Equal(appName(later.Spec.ID)), "nothing is made on Fly for the later one")

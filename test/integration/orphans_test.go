@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/controllers"
+	"github.com/jetway-dev/jetway/controllers/sweepers"
 	flyclient "github.com/jetway-dev/jetway/internal/fly"
 )
 
@@ -90,7 +90,7 @@ func TestLateCreateAfterTeardownIsSwept(t *testing.T) {
 	// A manager with the sweeper on, restarted (as after a crash) once the
 	// grace period has passed since the deletion: it has never seen the
 	// orphan before, and must still remove it at its first sweep.
-	withSweeper(t, controllers.SweeperSettings{Interval: time.Second, GracePeriod: 3 * time.Second})
+	withSweeper(t, sweepers.OrphanSettings{Interval: time.Second, GracePeriod: 3 * time.Second})
 	g.Eventually(func() []string {
 		var names []string
 		for _, a := range sim.Apps() {
@@ -113,7 +113,7 @@ func lateRequests(t *testing.T) flyclient.Client {
 
 // withSweeper restarts the manager with the orphan sweeper on, and back
 // without it when the test ends.
-func withSweeper(t *testing.T, s controllers.SweeperSettings) {
+func withSweeper(t *testing.T, s sweepers.OrphanSettings) {
 	t.Helper()
 	saved := currentOptions
 	currentOptions.Sweeper = s

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/naming"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // TestProvisionThroughGateway follows one extension from Fly's POST to a
@@ -32,7 +32,7 @@ func TestProvisionThroughGateway(t *testing.T) {
 
 	// The answer: everything Fly needs, before anything exists on Fly.
 	app := appName(id)
-	host := naming.DNSName(name, dnsZone)
+	host := domain.DNSName(name, dnsZone)
 	g.Expect(created).To(gomega.HaveKeyWithValue("id", id))
 	g.Expect(created).To(gomega.HaveKeyWithValue("name", name))
 	g.Expect(created).To(gomega.HaveKeyWithValue("fly_app_name", app))
@@ -44,7 +44,7 @@ func TestProvisionThroughGateway(t *testing.T) {
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "LOGJAM_URL %q", connURL)
 	g.Expect(u.Scheme).To(gomega.Equal("postgres"))
 	g.Expect(u.Host).To(gomega.Equal(host + ":5432"))
-	g.Expect(u.User.Username()).To(gomega.Equal(naming.DNSLabel(name)))
+	g.Expect(u.User.Username()).To(gomega.Equal(domain.DNSLabel(name)))
 	password, _ := u.User.Password()
 	g.Expect(len(password)).To(gomega.BeNumerically(">=", 32), "password %q is too short to be generated", password)
 

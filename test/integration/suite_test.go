@@ -27,10 +27,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/controllers"
-	"github.com/jetway-dev/jetway/internal/fly"
+	"github.com/jetway-dev/jetway/controllers/extension"
+	"github.com/jetway-dev/jetway/controllers/notifier"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
@@ -212,16 +214,15 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 		// schedule so outages and recoveries fit in a test.
 		WebhookURL:    flyURL + "/api/hooks/extensions/" + webhookProvider,
 		WebhookSecret: []byte(webhookSecret),
-		Notifier: controllers.NotifierSettings{
+		Notifier: notifier.Settings{
 			FirstRetry:              100 * time.Millisecond,
 			MaxRetryInterval:        time.Second,
 			GiveUpAfter:             time.Hour,
 			FailingAfter:            3,
 			MaxConcurrentReconciles: 4,
 		},
-		Controllers: controllers.Settings{
-			AppNamePrefix:           appPrefix,
-			DNSZone:                 dnsZone,
+		Domain: domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone},
+		Controllers: extension.Settings{
 			DNSTTL:                  dnsTTL,
 			Resync:                  2 * time.Second,
 			PollInterval:            300 * time.Millisecond,

@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/naming"
 )
 
 // The invariants, in report order. Each counts offending objects.
@@ -62,7 +62,7 @@ func checkState(model []*extension, o *observation) findings {
 	owner := map[string]*extension{} // app name → any extension of the run
 	unsure := map[string]bool{}      // apps of extensions whose last call got no answer
 	for _, e := range model {
-		app := naming.AppName(appPrefix, e.ID)
+		app := domain.AppName(appPrefix, e.ID)
 		owner[app] = e
 		if e.Undelivered != "" {
 			unsure[app] = true
@@ -108,7 +108,7 @@ func liveProblems(e *extension, k *jetwayv1.Extension, o *observation, app strin
 	if !k.DeletionTimestamp.IsZero() {
 		p = append(p, "being deleted although Fly never deleted it")
 	}
-	if !slices.Equal(k.Spec.ReadRegions, e.ReadRegions) && !(len(k.Spec.ReadRegions) == 0 && len(e.ReadRegions) == 0) {
+	if !slices.Equal(k.Spec.ReadRegions, e.ReadRegions) && (len(k.Spec.ReadRegions) != 0 || len(e.ReadRegions) != 0) {
 		p = append(p, fmt.Sprintf("spec.readRegions %v, Fly last asked for %v", k.Spec.ReadRegions, e.ReadRegions))
 	}
 	if k.Spec.Plan != planOrDefault(e.Plan) {

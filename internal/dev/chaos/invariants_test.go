@@ -8,8 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
-	"github.com/jetway-dev/jetway/internal/naming"
 )
 
 // The checker is only worth running if it finds what it claims to find:
@@ -74,7 +74,7 @@ func TestCheckStateFindsEachViolation(t *testing.T) {
 
 const defaultImage = "registry.fly.io/logjam:1.0"
 
-func appOf(id string) string { return naming.AppName(appPrefix, id) }
+func appOf(id string) string { return domain.AppName(appPrefix, id) }
 
 // convergedWorld is one live extension ("live", primary in iad) exactly as
 // it should be.

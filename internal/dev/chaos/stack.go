@@ -12,13 +12,13 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
-	"github.com/jetway-dev/jetway/internal/manager"
 )
 
 // Names shared by the stack and the checks.
@@ -80,7 +80,7 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	if err := os.WriteFile(kubeconfig, s.cp.Kubeconfig, 0o600); err != nil {
 		return nil, fmt.Errorf("write kubeconfig: %w", err)
 	}
-	s.K8s, err = client.New(s.cp.Config, client.Options{Scheme: manager.NewScheme()})
+	s.K8s, err = client.New(s.cp.Config, client.Options{Scheme: scheme()})
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -183,4 +183,16 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// scheme has the kinds the chaos checks read and write, Extensions and
+// Plans. It is the harness's own rather than the manager's NewScheme: the
+// manager runs as a child process, and importing it would link the whole
+// product (its request signing included) into the harness.
+func scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := jetwayv1.AddToScheme(s); err != nil {
+		panic("chaos: " + err.Error()) // only a duplicate registration fails
+	}
+	return s
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/fly"
 )
 
 // wedgedAfter is the manager's --machine-wedged-after in chaos runs: far

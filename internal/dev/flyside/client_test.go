@@ -47,7 +47,9 @@ func newGateway(t *testing.T) *httptest.Server {
 		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
 			msg, _ = io.ReadAll(r.Body)
 			p, perr = signing.ParamsFromJSON(msg)
-			json.Unmarshal(msg, &s.Body)
+			if err := json.Unmarshal(msg, &s.Body); err != nil {
+				t.Errorf("request body is not JSON: %v", err)
+			}
 		} else {
 			msg = []byte(r.URL.RawQuery)
 			p, perr = signing.ParamsFromQuery(r.URL.Query())
@@ -67,7 +69,9 @@ func newGateway(t *testing.T) *httptest.Server {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(s)
+		if err := json.NewEncoder(w).Encode(s); err != nil {
+			t.Error(err)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv

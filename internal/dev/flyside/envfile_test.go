@@ -47,7 +47,9 @@ func TestReadEnvFileErrors(t *testing.T) {
 		t.Errorf("missing file: got %v, want a not-exist error", err)
 	}
 	bad := filepath.Join(dir, "bad.env")
-	os.WriteFile(bad, []byte("OK=1\njust words\n"), 0o600)
+	if err := os.WriteFile(bad, []byte("OK=1\njust words\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadEnvFile(bad); err == nil || err.Error() != "read env file "+bad+":2: want KEY=VALUE" {
 		t.Errorf("bad line: got %v", err)
 	}

@@ -16,14 +16,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jetway-dev/jetway/internal/signing"
+	"github.com/jetway-dev/jetway/internal/dev/flysign"
 )
 
 // signedParams are the fields Fly adds to every request, in the order Fly's
-// docs list them. The query string keeps this order rather than url.Values'
-// sorted order, so a gateway that re-encodes the query instead of verifying
-// the raw bytes fails our tests, as it would fail with Fly.
-var signedParams = []string{"timestamp", "nonce", "url"}
+// docs list them (flysign.ParamNames). The query string keeps this order
+// rather than url.Values' sorted order, so a gateway that re-encodes the
+// query instead of verifying the raw bytes fails our tests, as it would
+// fail with Fly.
+var signedParams = flysign.ParamNames
 
 // SignedRequest builds a signed request without sending it, so tests can
 // tamper with it first.
@@ -87,7 +88,7 @@ func (c *Client) SignedRequest(ctx context.Context, method, path string, body ma
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "jetway-flyside")
-	req.Header.Set("X-Signature", signing.Sign(c.Secret, payload))
+	req.Header.Set("X-Signature", flysign.Sign(c.Secret, payload))
 	return req, nil
 }
 

@@ -1,22 +1,22 @@
-// Package flysim is an in-memory stand-in for Fly.io's Machines API (the
-// "flaps" API that fly-go's flaps.Client talks to).
+// Package flysim is the Fly.io stand-in the harness runs against: one
+// http.Handler that mounts four simulators on one mux, each in its own
+// package with a doc naming what it reproduces and from which source.
 //
-// It exists so controllers can be tested against something that behaves like
-// Fly rather than like the controllers hope Fly behaves: the wire format is
-// fly-go v0.2.2's, state changes happen asynchronously on timers (a created
-// machine is not started when the create call returns), leases block
-// mutations, and where Fly's behaviour is unknown the simulator errs on the
-// strict side so that sloppy callers fail here rather than in production.
+//	/v1/...                              machines: the Machines API (flaps)
+//	/oauth/...                           oauth: Fly's OAuth server, for SSO
+//	/api/hooks/extensions/{provider}     hooks: Fly's incoming extension webhooks
+//	(outbound, to Options.EventsURL)     events: the CloudEvents machine events
+//	/flysim/v1/...                       the control API: faults, stats, webhooks, events
 //
-// It also fails like Fly. Fly's rate limits are always on (429 with
-// Retry-After; there is no switch, because Fly has none), and Faults inject
-// the rest of Fly's failure modes at chosen rates, reproducibly from a seed:
-// skewed latency, 5xx answers, hung requests, changes whose response is lost,
-// capacity errors and machines that crash after starting. Faults can be
-// changed while running, in process (SetFaults) or over HTTP under
-// /flysim/v1/, where Stats are served too.
+// This package only composes them: it routes requests, stamps every
+// response with a fly-request-id as Fly's edge does, turns each machine
+// state change into a machine event, hands the event sender its share of
+// the faults (DuplicateEventRate), and guards the whole control API with the
+// Machines API token. Its exported API forwards to the simulators, so
+// callers configure and inspect one Server.
 //
-// Endpoints that fly-go can call but the simulator does not model (exec, ps,
-// signal, volumes, secret keys, placements) answer 501 or 404 instead of
-// pretending to succeed.
+// The control API is not Fly: no latency, rate limits or faults apply, and
+// its requests are not counted in Stats. It lets tools outside the process
+// (a load generator, a chaos script, the flysim command's operator) change
+// faults and read counters while the simulator runs.
 package flysim

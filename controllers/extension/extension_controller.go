@@ -1,0 +1,247 @@
+// Package extension is the Extension controller: it reconciles each
+// Extension against Fly (one app per extension, its machines, a Flycast IP)
+// and its DNS record, and writes everything in status but what Fly was told
+// by webhook (the notifier's). Its field manager is
+// extstatus.ExtensionController.Manager.
+package extension
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/dns/externaldns"
+	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/fly"
+)
+
+// Settings are the provider-wide choices the Extension controller needs.
+type Settings struct {
+	// Domain is the provider-wide naming every part of Jetway shares. Its
+	// ClaimsNamespace is where a deleted extension's name claim is
+	// released; empty releases none.
+	Domain domain.Settings
+	// DNSTTL is the TTL of extension records, in seconds.
+	DNSTTL int64
+	// Resync is how often a Ready extension is checked against Fly for
+	// drift; each requeue is jittered by up to 20%.
+	Resync time.Duration
+	// PollInterval is how soon a pass that is waiting on Fly (machines
+	// booting, an app being deleted) looks again.
+	PollInterval time.Duration
+	// MaxConcurrentReconciles bounds parallel passes.
+	MaxConcurrentReconciles int
+	// WedgedAfter is how long a machine may stay in a transient state
+	// (starting, stopping, ...) before it counts as wedged: a wedged
+	// replica is replaced, a wedged primary reported. 0 never judges.
+	WedgedAfter time.Duration
+	// StalledRecheck is how often a Stalled extension is tried again with
+	// nothing changed: a token Fly rejected during its own incident, or an
+	// app name someone else released, heals without an operator. 0 waits
+	// for a change to the Extension or its plan.
+	StalledRecheck time.Duration
+}
+
+// Reconciler reconciles an Extension against Fly.
+type Reconciler struct {
+	client.Client
+	// APIReader reads straight from the API server, for objects the
+	// manager does not cache (Secrets) and for reads that must not be stale.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Fly       fly.Client
+	Recorder  recorder.EventRecorder
+	Settings  Settings
+}
+
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=create
+// +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Extension's Fly resources to what its spec asks for.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ext := &jetwayv1.Extension{}
+	if err := r.Get(ctx, req.NamespacedName, ext); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("extension", klog.KObj(ext), "flyID", ext.Spec.ID))
+
+	if !ext.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, ext)
+	}
+	// The finalizer is saved before anything exists on Fly, so nothing can
+	// be created that a deletion would not clean up.
+	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
+		patch := client.MergeFromWithOptions(ext.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(ext, jetwayv1.Finalizer)
+		return ctrl.Result{}, r.Patch(ctx, ext, patch)
+	}
+
+	status := r.statusWriter(ext.DeepCopy())
+	initConditions(ext)
+	defer func() {
+		result, retErr = r.finishPass(ctx, status, ext, result, retErr)
+	}()
+	return r.reconcileNormal(ctx, ext, status)
+}
+
+// reconcileNormal runs the steps in dependency order. A step that is not
+// done yet says how soon to look again; its successors still run when they
+// can, so one slow machine does not hold back the DNS record.
+func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extension, status *statusWriter) (ctrl.Result, error) {
+	ext.Status.AppName = r.Settings.Domain.AppName(ext.Spec.ID)
+	ext.Status.DNSName = r.Settings.Domain.DNSName(ext.Spec.Name)
+	if err := r.checkNameIsOurs(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	deps, err := r.loadDependencies(ctx, ext)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileApp(ctx, ext, deps); err != nil {
+		return ctrl.Result{}, err
+	}
+	var waits []time.Duration
+	wait, err := r.reconcileMachines(ctx, ext, deps, status)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	waits = append(waits, wait)
+	if err := r.reconcileNetwork(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileDNS(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: r.nextLook(waits...)}, nil
+}
+
+// nextLook is the shortest wait any step asked for, or the jittered resync.
+func (r *Reconciler) nextLook(waits ...time.Duration) time.Duration {
+	next := time.Duration(0)
+	for _, w := range waits {
+		if w > 0 && (next == 0 || w < next) {
+			next = w
+		}
+	}
+	if next > 0 {
+		return next
+	}
+	return jitter(r.Settings.Resync)
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// finishPass derives the summary conditions and writes status once, if it
+// changed (see statusWriter). Terminal errors become Stalled and wait for a change or the slow
+// StalledRecheck instead of backing off; a 429 waits as
+// long as Fly asked; other errors go back to the workqueue for exponential
+// backoff, with the condition saying why. A failing Fly therefore causes no
+// status-write storm: a retry that fails the same way changes nothing.
+func (r *Reconciler) finishPass(ctx context.Context, status *statusWriter, ext *jetwayv1.Extension, result ctrl.Result, err error) (ctrl.Result, error) {
+	stalled, isTerminal := asTerminal(err)
+	if err == nil || isTerminal {
+		// The pass acted on this generation to the end (or as far as it
+		// ever can): kstatus may now judge it.
+		ext.Status.ObservedGeneration = ext.Generation
+	}
+	summarize(ext, stalled)
+	failing := err != nil && !isTerminal
+	if perr := status.write(ctx, ext, failing); perr != nil && !apierrors.IsNotFound(perr) {
+		return ctrl.Result{}, errors.Join(err, fmt.Errorf("apply status: %w", perr))
+	}
+	switch wait, limited := rateLimited(err); {
+	case err == nil:
+		return result, nil
+	case isTerminal:
+		r.Recorder.Eventf(ext, nil, "Warning", stalled.reason, "Reconcile", "%s", stalled.message)
+		if r.Settings.StalledRecheck > 0 {
+			// Not a TerminalError: that would drop the key for good. A
+			// slow timer costs one pass per extension per interval, and
+			// the status is not rewritten while the cause stays the same.
+			log.FromContext(ctx).Info("Stalled; will try again later", "reason", stalled.reason,
+				"error", err.Error(), "after", r.Settings.StalledRecheck.String())
+			return ctrl.Result{RequeueAfter: jitter(r.Settings.StalledRecheck)}, nil
+		}
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	case limited:
+		log.FromContext(ctx).Info("Fly rate-limited the pass; waiting as asked", "wait", wait.String())
+		return ctrl.Result{RequeueAfter: wait}, nil
+	default:
+		if !errors.Is(err, context.Canceled) {
+			log.FromContext(ctx).Info("Reconcile will be retried", "error", err.Error())
+		}
+		return ctrl.Result{}, err
+	}
+}
+
+// extensionsOnPlan lists the extensions a plan event concerns: those that
+// name the plan, and every one without a plan when it is a default plan.
+func (r *Reconciler) extensionsOnPlan(ctx context.Context, obj client.Object) []reconcile.Request {
+	plan, ok := obj.(*jetwayv1.ExtensionPlan)
+	if !ok {
+		return nil
+	}
+	var exts jetwayv1.ExtensionList
+	if err := r.List(ctx, &exts); err != nil {
+		log.FromContext(ctx).Error(err, "Listing extensions for a plan change failed", "plan", plan.Name)
+		return nil
+	}
+	var out []reconcile.Request
+	for _, e := range exts.Items {
+		if e.Spec.Plan == plan.Name || (e.Spec.Plan == "" && plan.Spec.Default) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&e)})
+		}
+	}
+	return out
+}
+
+// SetupWithManager registers the controller. Status writes do not change
+// generation, so our own status patches do not trigger new passes.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&jetwayv1.Extension{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{},
+			finalizersChanged{},
+		))).
+		Owns(&externaldns.DNSEndpoint{}).
+		// A plan change (new image, a plan created that a Stalled extension
+		// waits for) must reach the extensions on that plan.
+		Watches(&jetwayv1.ExtensionPlan{}, handler.EnqueueRequestsFromMapFunc(r.extensionsOnPlan),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A deleted Extension frees its DNS name for the next in line.
+		Watches(&jetwayv1.Extension{}, handler.EnqueueRequestsFromMapFunc(r.namePeers),
+			builder.WithPredicates(onlyDeletes)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles)}).
+		Named("extension").
+		Complete(r)
+}

@@ -1,0 +1,120 @@
+package extension
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+
+	flygo "github.com/superfly/fly-go"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/fly"
+)
+
+// machineConfig is the Fly config of one desired machine. Ownership
+// metadata goes on every machine: it is how a restarted controller finds
+// what it created and how nothing we do not own is ever touched.
+func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key jetwayv1.MachineKey) *flygo.MachineConfig {
+	spec := plan.Spec
+	env := maps.Clone(spec.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["JETWAY_EXTENSION_NAME"] = ext.Spec.Name
+	env["JETWAY_ROLE"] = key.Role
+	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
+
+	cfg := &flygo.MachineConfig{
+		Image: spec.Image,
+		Env:   env,
+		Guest: &flygo.MachineGuest{
+			CPUKind:  defaultString(spec.Guest.CPUKind, "shared"),
+			CPUs:     defaultInt(spec.Guest.CPUs, 1),
+			MemoryMB: defaultInt(spec.Guest.MemoryMB, 256),
+		},
+		Restart: &flygo.MachineRestart{Policy: flygo.MachineRestartPolicy(defaultString(spec.RestartPolicy, "always"))},
+		Metadata: map[string]string{
+			fly.MetaExtension: ext.Spec.ID,
+			fly.MetaRole:      key.Role,
+			fly.MetaRegion:    key.Region,
+		},
+	}
+	for _, s := range spec.Services {
+		cfg.Services = append(cfg.Services, machineService(s))
+	}
+	cfg.Metadata[fly.MetaConfigHash] = configHash(cfg)
+	return cfg
+}
+
+func machineService(s jetwayv1.ServiceSpec) flygo.MachineService {
+	svc := flygo.MachineService{
+		Protocol:     defaultString(s.Protocol, "tcp"),
+		InternalPort: s.InternalPort,
+	}
+	switch s.Autostop {
+	case "stop":
+		v := flygo.MachineAutostopStop
+		svc.Autostop = &v
+	case "suspend":
+		v := flygo.MachineAutostopSuspend
+		svc.Autostop = &v
+	default:
+		v := flygo.MachineAutostopOff
+		svc.Autostop = &v
+	}
+	autostart := s.Autostart
+	svc.Autostart = &autostart
+	if s.MinMachinesRunning != nil {
+		n := *s.MinMachinesRunning
+		svc.MinMachinesRunning = &n
+	}
+	for _, p := range s.Ports {
+		port := p.Port
+		svc.Ports = append(svc.Ports, flygo.MachinePort{Port: &port, Handlers: p.Handlers})
+	}
+	for _, c := range s.Checks {
+		check := flygo.MachineServiceCheck{Type: &c.Type}
+		if c.Path != "" {
+			path := c.Path
+			check.HTTPPath = &path
+		}
+		if c.Interval != nil {
+			check.Interval = &flygo.Duration{Duration: c.Interval.Duration}
+		}
+		if c.Timeout != nil {
+			check.Timeout = &flygo.Duration{Duration: c.Timeout.Duration}
+		}
+		if c.GracePeriod != nil {
+			check.GracePeriod = &flygo.Duration{Duration: c.GracePeriod.Duration}
+		}
+		svc.Checks = append(svc.Checks, check)
+	}
+	return svc
+}
+
+// configHash fingerprints a desired config (without the hash itself). It is
+// stored in the machine's metadata; a machine whose hash differs from the
+// desired one is updated.
+func configHash(cfg *flygo.MachineConfig) string {
+	c := *cfg
+	c.Metadata = maps.Clone(cfg.Metadata)
+	delete(c.Metadata, fly.MetaConfigHash)
+	b, _ := json.Marshal(&c)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+func defaultString(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func defaultInt(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}

@@ -1,0 +1,160 @@
+package flysim
+
+import (
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+
+	"github.com/jetway-dev/jetway/internal/dev/flysim/events"
+	"github.com/jetway-dev/jetway/internal/dev/flysim/hooks"
+	"github.com/jetway-dev/jetway/internal/dev/flysim/machines"
+	"github.com/jetway-dev/jetway/internal/dev/flysim/oauth"
+)
+
+// The simulators' types under the names flysim's callers know them by.
+type (
+	Faults           = machines.Faults
+	Stats            = machines.Stats
+	OAuthOptions     = oauth.Options
+	OAuthClient      = oauth.Client
+	OAuthUser        = oauth.User
+	OAuthMembership  = oauth.Membership
+	OAuthStats       = oauth.Stats
+	WebhookDelivery  = hooks.Delivery
+	WebhookFailure   = hooks.Failure
+	EventsStatus     = events.Status
+	MachineEventBody = events.Body
+)
+
+// EventTypePrefix prefixes the machine's state in ce-type.
+const EventTypePrefix = events.TypePrefix
+
+// EventSigningMessage is the message an event's X-Signature is the HMAC
+// of; see events.SigningMessage.
+func EventSigningMessage(id, typ, source, timeStr string, body []byte) []byte {
+	return events.SigningMessage(id, typ, source, timeStr, body)
+}
+
+// ValidateEventsURL reports whether raw can be Options.EventsURL: empty
+// (no events), or an absolute http or https URL.
+func ValidateEventsURL(raw string) error { return events.ValidateURL(raw) }
+
+// DefaultOAuthUsers returns the dev users (see oauth.DefaultUsers).
+func DefaultOAuthUsers() []OAuthUser { return oauth.DefaultUsers() }
+
+// SetFaults replaces the faults in force, effective for the next request
+// (and the next machine start and event), and restarts the dice from
+// f.Seed. It panics if f is invalid (see Validate): that is a bug in the
+// caller.
+func (s *Server) SetFaults(f Faults) {
+	if err := f.Validate(); err != nil {
+		panic("flysim: invalid faults: " + err.Error())
+	}
+	s.faultsMu.Lock()
+	defer s.faultsMu.Unlock()
+	s.machines.SetFaults(f)
+	s.shareFaults()
+}
+
+// Faults returns the faults in force, with the seed and hang time actually
+// used.
+func (s *Server) Faults() Faults { return s.machines.Faults() }
+
+// Stats returns copies of the Machines API's counters since New.
+func (s *Server) Stats() Stats { return s.machines.Stats() }
+
+// Requests counts Machines API requests by action since New, rejected ones
+// included (see machines.Server.Requests).
+func (s *Server) Requests() map[string]int { return s.machines.Requests() }
+
+// SetToken changes the token Fly accepts, as revoking or rotating a Fly
+// API token does: requests with the old one get 401 from then on, on the
+// control API too.
+func (s *Server) SetToken(token string) { s.machines.SetToken(token) }
+
+// Apps returns every app, sorted by name.
+func (s *Server) Apps() []flaps.App { return s.machines.Apps() }
+
+// Machines returns app's machines that are not destroyed, in creation
+// order. Machines being destroyed are still included. Unknown app: nil.
+func (s *Server) Machines(app string) []fly.Machine { return s.machines.Machines(app) }
+
+// AllMachines is Machines across all apps, apps in name order.
+func (s *Server) AllMachines() []fly.Machine { return s.machines.AllMachines() }
+
+// IPAssignments returns app's assigned addresses; nil for an unknown app.
+func (s *Server) IPAssignments(app string) []flaps.IPAssignment { return s.machines.IPAssignments(app) }
+
+// Secrets returns app's secret values by name; nil for an unknown app.
+func (s *Server) Secrets(app string) map[string]string { return s.machines.Secrets(app) }
+
+// DestroyMachineOutOfBand destroys a machine as `fly machine destroy
+// --force` would (see machines.Server.DestroyMachineOutOfBand).
+func (s *Server) DestroyMachineOutOfBand(app, id string) error {
+	return s.machines.DestroyMachineOutOfBand(app, id)
+}
+
+// WedgeMachine leaves a machine stuck in "starting" (see
+// machines.Server.WedgeMachine).
+func (s *Server) WedgeMachine(app, id string) error { return s.machines.WedgeMachine(app, id) }
+
+// Traffic simulates a request to app through Fly's proxy (see
+// machines.Server.Traffic).
+func (s *Server) Traffic(app string) (started string, err error) { return s.machines.Traffic(app) }
+
+// SetEventsURL changes where machine events go and the secret that signs
+// them, for events that happen from now on; events already queued go where
+// they were going. An empty url stops events; an empty secret sends them
+// unsigned.
+func (s *Server) SetEventsURL(url, secret string) { s.events.SetURL(url, secret) }
+
+// EventStats counts machine events since New: sent is POSTs the provider
+// answered with a 2xx (a duplicated event counts twice), failed is events
+// dropped undelivered (retries exhausted, a full queue, or Close).
+func (s *Server) EventStats() (sent, failed int) { return s.events.Stats() }
+
+// EventsStatus returns the events configuration and counters.
+func (s *Server) EventsStatus() EventsStatus { return s.events.Status() }
+
+// WebhookDeliveries returns every accepted webhook, oldest first, as deep
+// copies.
+func (s *Server) WebhookDeliveries() []WebhookDelivery { return s.hooks.Deliveries() }
+
+// SetWebhookFailure replaces the webhook failure in force, effective for
+// the next delivery; the zero value turns it off. It panics if f is invalid
+// (see Validate): that is a bug in the caller.
+func (s *Server) SetWebhookFailure(f WebhookFailure) { s.hooks.SetFailure(f) }
+
+// WebhookFailure returns the webhook failure in force, with the deliveries
+// it still has to fail; the zero value once it is over.
+func (s *Server) WebhookFailure() WebhookFailure { return s.hooks.Failure() }
+
+// WebhookStats counts webhook POSTs since New: accepted (and recorded),
+// rejected (401, 400, 413, 415, and 503 when no secret is configured) and
+// failed on purpose (see SetWebhookFailure).
+func (s *Server) WebhookStats() (accepted, rejected, failedOnPurpose int) { return s.hooks.Stats() }
+
+// AddOAuthClient registers c, replacing any client with the same id (which
+// is how a test rotates a secret). It panics if the server was made without
+// Options.OAuth or c is invalid: both are bugs in the test.
+func (s *Server) AddOAuthClient(c OAuthClient) { s.mustOAuth("AddOAuthClient").AddClient(c) }
+
+// AddOAuthUser adds u to the users who can sign in, replacing any user
+// with the same id; tokens already issued to that id then report the new
+// details. It panics like AddOAuthClient.
+func (s *Server) AddOAuthUser(u OAuthUser) { s.mustOAuth("AddOAuthUser").AddUser(u) }
+
+// OAuthStats returns a copy of the OAuth counters since New (all zero when
+// OAuth is off).
+func (s *Server) OAuthStats() OAuthStats {
+	if s.oauth == nil {
+		return OAuthStats{AuthorizeErrors: map[string]int{}, TokenErrors: map[string]int{}}
+	}
+	return s.oauth.Stats()
+}
+
+func (s *Server) mustOAuth(caller string) *oauth.Server {
+	if s.oauth == nil {
+		panic("flysim: " + caller + " on a server without Options.OAuth")
+	}
+	return s.oauth
+}

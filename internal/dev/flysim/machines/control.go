@@ -1,0 +1,49 @@
+package machines
+
+import (
+	"net/http"
+
+	"github.com/jetway-dev/jetway/internal/dev/flysim/internal/respond"
+)
+
+// The Machines API's part of the control API, for tools outside the process
+// (a load generator, a chaos script, the flysim command's operator):
+//
+//	GET  /flysim/v1/stats                               Stats
+//	POST /flysim/v1/apps/{app}/traffic                  Traffic
+//	POST /flysim/v1/apps/{app}/machines/{id}/wedge      WedgeMachine
+//
+// It is not Fly: no latency, rate limits or faults apply, and its requests
+// are not counted in Stats. Faults are changed through flysim, which hands
+// the event sender its share of them.
+
+// ControlPrefix is where the control API lives, a path fly-go never calls.
+const ControlPrefix = "/flysim/v1/"
+
+// RegisterControl mounts the routes above on mux, each behind guard.
+func (s *Server) RegisterControl(mux *http.ServeMux, guard func(http.Handler) http.Handler) {
+	control := func(pattern string, h func(*http.Request) respond.Reply) {
+		mux.Handle(pattern, guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			respond.Write(w, h(r))
+		})))
+	}
+	control("GET "+ControlPrefix+"stats", s.getStatsControl)
+	control("POST "+ControlPrefix+"apps/{app}/traffic", s.trafficControl)
+	control("POST "+ControlPrefix+"apps/{app}/machines/{id}/wedge", s.wedgeControl)
+	control(ControlPrefix+"apps/{app}/traffic", func(r *http.Request) respond.Reply {
+		return respond.Err(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+func (s *Server) getStatsControl(*http.Request) respond.Reply {
+	return respond.JSON(http.StatusOK, s.Stats())
+}
+
+// wedgeControl leaves a machine stuck in "starting" (see WedgeMachine), to
+// watch a provider deal with a wedged machine.
+func (s *Server) wedgeControl(r *http.Request) respond.Reply {
+	if err := s.WedgeMachine(r.PathValue("app"), r.PathValue("id")); err != nil {
+		return respond.Err(http.StatusNotFound, err.Error())
+	}
+	return respond.OK()
+}

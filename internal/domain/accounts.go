@@ -1,0 +1,101 @@
+// Accounts keep the provider-side mirror of Fly organizations and
+// their members. Fly asks providers to provision a user into the
+// organization on the provisioning call and again on SSO sign-in, so both the
+// gateway and the dashboard record members here, idempotently.
+
+package domain
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+)
+
+// Roles Fly gives organization members. Anything else Fly might send is
+// recorded as RoleMember: least privilege until we know what it means.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// NormalizeRole maps Fly's role word onto the two roles Jetway knows.
+func NormalizeRole(role string) string {
+	if role == RoleAdmin {
+		return RoleAdmin
+	}
+	return RoleMember
+}
+
+// FlyOrganization identifies a Fly organization.
+type FlyOrganization struct {
+	ID          string
+	DisplayName string // empty keeps what is recorded
+}
+
+// EnsureMember records member in the Organization that mirrors org,
+// creating the Organization if it does not exist, and returns the namespace
+// that holds the organization's extensions (created too, so a caller never
+// waits on the Organization controller). c writes; live reads uncached, so a
+// concurrent writer is seen and merged rather than overwritten.
+func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member jetwayv1.Member) (string, error) {
+	member.Role = NormalizeRole(member.Role)
+	orgName := OrganizationName(org.ID)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj := &jetwayv1.Organization{}
+		err := live.Get(ctx, client.ObjectKey{Name: orgName}, obj)
+		if apierrors.IsNotFound(err) {
+			obj = &jetwayv1.Organization{
+				ObjectMeta: metav1.ObjectMeta{Name: orgName, Labels: map[string]string{jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway}},
+				Spec: jetwayv1.OrganizationSpec{ID: org.ID, DisplayName: org.DisplayName,
+					Members: []jetwayv1.Member{member}},
+			}
+			err = c.Create(ctx, obj, owner)
+			if apierrors.IsAlreadyExists(err) {
+				// Lost a race with a concurrent request: read and merge.
+				return apierrors.NewConflict(jetwayv1.GroupVersion.WithResource("organizations").GroupResource(), orgName, err)
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if !UpsertMember(obj, member) {
+			return nil
+		}
+		return c.Update(ctx, obj, owner)
+	})
+	if err != nil {
+		return "", fmt.Errorf("ensure organization %s: %w", orgName, err)
+	}
+	ns := Namespace(org.ID)
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{
+		jetwayv1.LabelOrganization: orgName, jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway,
+	}}}
+	if err := c.Create(ctx, nsObj, owner); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	return ns, nil
+}
+
+// UpsertMember adds or refreshes a member and reports whether anything
+// changed.
+func UpsertMember(org *jetwayv1.Organization, m jetwayv1.Member) bool {
+	for i, have := range org.Spec.Members {
+		if have.UserID == m.UserID {
+			if have == m {
+				return false
+			}
+			org.Spec.Members[i] = m
+			return true
+		}
+	}
+	org.Spec.Members = append(org.Spec.Members, m)
+	return true
+}

@@ -1,0 +1,62 @@
+// The Fly-facing view renders an Extension the way Fly sees it: the body of
+// GET /extensions/{id}, and the "resource" of every webhook to Fly, which
+// Fly's docs require to be the same.
+
+package domain
+
+import (
+	"time"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+)
+
+// Resource is the GET shape, which is also a webhook's "resource". It never
+// carries credentials: those go to Fly only in the provisioning answer.
+type Resource struct {
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Status         string   `json:"status"`
+	ErrorMessage   string   `json:"error_message,omitempty"`
+	FlyAppName     string   `json:"fly_app_name"`
+	OrganizationID string   `json:"organization_id"`
+	UserID         string   `json:"user_id,omitempty"`
+	Plan           string   `json:"plan"`
+	PrimaryRegion  string   `json:"primary_region"`
+	ReadRegions    []string `json:"read_regions"`
+	IPAddress      string   `json:"ip_address,omitempty"`
+	Hostname       string   `json:"hostname"`
+	CreatedAt      string   `json:"created_at"`
+}
+
+// ResourceOf renders an Extension for Fly. appPrefix and zone are the controllers'
+// settings. Until the controller has written a status word, the extension
+// is pending.
+func ResourceOf(ext *jetwayv1.Extension, appPrefix, zone string) Resource {
+	status := ext.Status.Phase
+	if status == "" {
+		status = jetwayv1.PhasePending
+	}
+	if !ext.DeletionTimestamp.IsZero() {
+		status = jetwayv1.PhaseDeleting
+	}
+	res := Resource{
+		ID:             ext.Spec.ID,
+		Name:           ext.Spec.Name,
+		Status:         status,
+		FlyAppName:     AppName(appPrefix, ext.Spec.ID),
+		OrganizationID: ext.Spec.Organization.ID,
+		Plan:           ext.Spec.Plan,
+		PrimaryRegion:  ext.Spec.PrimaryRegion,
+		ReadRegions:    append([]string{}, ext.Spec.ReadRegions...),
+		IPAddress:      ext.Spec.IPAddress,
+		Hostname:       DNSName(ext.Spec.Name, zone),
+		CreatedAt:      ext.CreationTimestamp.UTC().Format(time.RFC3339),
+	}
+	if status == jetwayv1.PhaseError {
+		res.ErrorMessage = ext.Status.ErrorMessage
+	}
+	if ext.Spec.User != nil {
+		res.UserID = ext.Spec.User.ID
+	}
+	return res
+}
