@@ -163,21 +163,37 @@ func Run(ctx context.Context, opts Options) error {
 	// The one naming value every consumer gets.
 	names := opts.Domain
 	names.ClaimsNamespace = claimsNamespace(opts)
+	if err := addControllers(mgr, opts, flyClient, names); err != nil {
+		return err
+	}
+	if !opts.DisableGateway {
+		closeNonces, err := addGateway(ctx, mgr, opts, names)
+		if err != nil {
+			return err
+		}
+		defer closeNonces()
+	}
+	opts.Log.Info("Starting Jetway")
+	return mgr.Start(ctx)
+}
+
+// addControllers registers every loop, each with a client that writes as
+// its own field manager, so managedFields tell who wrote what.
+func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names domain.Settings) error {
 	extSettings := opts.Controllers
 	extSettings.Domain = names
-	// Each loop writes as its own field manager, so managedFields tell who
-	// wrote what.
 	if err := (&extension.Reconciler{
 		Client:    client.WithFieldOwner(mgr.GetClient(), string(extension.FieldOwner)),
 		APIReader: mgr.GetAPIReader(),
-		Scheme:    scheme,
+		Scheme:    mgr.GetScheme(),
 		Fly:       flyClient,
 		Recorder:  mgr.GetEventRecorder("jetway-extension"),
 		Settings:  extSettings,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up extension controller: %w", err)
 	}
-	if err := (&organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner))}).SetupWithManager(mgr); err != nil {
+	orgs := &organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner))}
+	if err := orgs.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
 	}
 
@@ -202,7 +218,8 @@ func Run(ctx context.Context, opts Options) error {
 		sweeper := opts.Sweeper
 		sweeper.Domain = names
 		if err := mgr.Add(&sweepers.OrphanSweeper{
-			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.OrphanSweeperFieldOwner)), APIReader: mgr.GetAPIReader(), Fly: flyClient,
+			Client:    client.WithFieldOwner(mgr.GetClient(), string(sweepers.OrphanSweeperFieldOwner)),
+			APIReader: mgr.GetAPIReader(), Fly: flyClient,
 			Recorder: mgr.GetEventRecorder("jetway-orphan-sweeper"),
 			Settings: sweeper, Log: opts.Log.WithName("orphan-sweeper"),
 		}); err != nil {
@@ -212,38 +229,41 @@ func Run(ctx context.Context, opts Options) error {
 
 	if opts.TombstoneTTL > 0 {
 		if err := mgr.Add(&sweepers.TombstoneSweeper{
-			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.TombstoneSweeperFieldOwner)), Reader: mgr.GetAPIReader(), TTL: opts.TombstoneTTL,
+			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.TombstoneSweeperFieldOwner)),
+			Reader: mgr.GetAPIReader(), TTL: opts.TombstoneTTL,
 			Interval: min(time.Hour, opts.TombstoneTTL), Log: opts.Log.WithName("tombstone-sweeper"),
 		}); err != nil {
 			return fmt.Errorf("add tombstone sweeper: %w", err)
 		}
 	}
+	return nil
+}
 
-	if !opts.DisableGateway {
-		nonces, err := signing.OpenNonceStore(filepath.Join(opts.StateDir, "nonces.db"), 2*signing.DefaultMaxSkew)
-		if err != nil {
-			return fmt.Errorf("open nonce store: %w", err)
-		}
-		defer nonces.Close()
-		gcfg := opts.Gateway
-		gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
-		gcfg.Domain = names
-		dash, err := newDashboard(ctx, mgr, opts, names)
-		if err != nil {
-			return err
-		}
-		gcfg.Browser = dash
-		gw, err := gateway.New(gcfg, mgr.GetClient(), mgr.GetAPIReader(), scheme, opts.Log.WithName("gateway"))
-		if err != nil {
-			return err
-		}
-		gw.WithRecorder(mgr.GetEventRecorder("jetway-gateway"))
-		if err := mgr.Add(gw); err != nil {
-			return fmt.Errorf("add gateway: %w", err)
-		}
+// addGateway registers the Fly-facing gateway with the dashboard's routes.
+// The returned func closes the nonce store; call it once the manager has
+// stopped, after the gateway drained.
+func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domain.Settings) (func(), error) {
+	nonces, err := signing.OpenNonceStore(filepath.Join(opts.StateDir, "nonces.db"), 2*signing.DefaultMaxSkew)
+	if err != nil {
+		return nil, fmt.Errorf("open nonce store: %w", err)
 	}
-	opts.Log.Info("Starting Jetway")
-	return mgr.Start(ctx)
+	gcfg := opts.Gateway
+	gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
+	gcfg.Domain = names
+	dash, err := newDashboard(ctx, mgr, opts, names)
+	if err != nil {
+		return nil, errors.Join(err, nonces.Close())
+	}
+	gcfg.Browser = dash
+	gw, err := gateway.New(gcfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetScheme(), opts.Log.WithName("gateway"))
+	if err != nil {
+		return nil, errors.Join(err, nonces.Close())
+	}
+	gw.WithRecorder(mgr.GetEventRecorder("jetway-gateway"))
+	if err := mgr.Add(gw); err != nil {
+		return nil, errors.Join(fmt.Errorf("add gateway: %w", err), nonces.Close())
+	}
+	return func() { _ = nonces.Close() }, nil
 }
 
 // newDashboard builds the SSO endpoints and dashboard pages the gateway
