@@ -161,8 +161,8 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // finishPass derives the summary conditions and writes status once, if it
-// changed (see statusWriter). Terminal errors become Stalled and wait for a change or the slow
-// StalledRecheck instead of backing off; a 429 waits as
+// changed (see statusWriter). Terminal errors become Stalled and wait for a
+// change or the slow StalledRecheck instead of backing off; a 429 waits as
 // long as Fly asked; other errors go back to the workqueue for exponential
 // backoff, with the condition saying why. A failing Fly therefore causes no
 // status-write storm: a retry that fails the same way changes nothing.

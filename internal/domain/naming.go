@@ -81,7 +81,7 @@ func CredentialsSecretName(extensionObjectName string) string {
 }
 
 // NameClaimLease is the Lease through which one Fly id holds an extension
-// name (see the gateway's name claims). It is named after the name's DNS
+// name (see ClaimName). It is named after the name's DNS
 // label, which is what must be unique, hashed to keep it a valid name.
 func NameClaimLease(extensionName string) string {
 	return "extension-name-" + Hash(DNSLabel(extensionName))

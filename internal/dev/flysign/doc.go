@@ -7,7 +7,7 @@
 // internal/signing, so that a mistake in the product's canonical message
 // shows up as a failed test instead of being agreed with. Sources:
 //
-//   - /work/shared/spec/fly-extensions-provisioning-api.txt lines 40–50:
+//   - ../shared/spec/fly-extensions-provisioning-api.txt lines 40–50:
 //     "we sign all requests with a shared secret and a SHA256 HMAC";
 //     X-Signature holds "the HMAC of the request contents: the query string
 //     for GET and DELETE requests, and the request body for POST and PATCH

@@ -1,9 +1,9 @@
 // Package events is a stand-in for the machine events Fly.io sends an
 // extension provider that deploys on Fly ("Outbound Webhooks").
 //
-// Source: Fly's extensions docs, /work/shared/spec/
+// Source: Fly's extensions docs, ../shared/spec/
 // fly-extensions-provisioning-api.txt lines 296–323, as summarised in
-// /work/shared/research/fly-protocol.md §2.8. Fly promises "webhooks for
+// ../shared/research/fly-protocol.md §2.8. Fly promises "webhooks for
 // machine events, such as stops and starts" (line 307) that "conform to
 // the CloudEvents spec", with the common attributes in HTTP headers
 // (line 309: binary content mode), of type io.fly.machine.<state>

@@ -3,8 +3,8 @@
 // provider's notifier can be tested end to end.
 //
 // Source: "Incoming Webhooks" in Fly's extensions docs,
-// /work/shared/spec/fly-extensions-provisioning-api.txt lines 239–294, as
-// summarised in /work/shared/research/fly-protocol.md §2.7. Each provider
+// ../shared/spec/fly-extensions-provisioning-api.txt lines 239–294, as
+// summarised in ../shared/research/fly-protocol.md §2.7. Each provider
 // has its own URL, https://api.fly.io/api/hooks/extensions/{provider}
 // (lines 249–251), which "will accept POST requests of the application/json
 // type" (line 253); requests "should be signed the same way as we sign

@@ -6,9 +6,9 @@
 // Sources. The wire format is fly-go v0.2.2's (flaps.App, fly.Machine,
 // fly.LaunchMachineInput, fly.MachineEvent, flaps.IPAssignment, ...), and
 // response shapes are checked against Fly's OpenAPI description,
-// /work/shared/spec/fly-machines-api-2024.swagger.json (copied to testdata/
+// ../shared/spec/fly-machines-api-2024.swagger.json (copied to testdata/
 // for the conformance test). Behaviour comes from Fly's docs as summarised
-// in /work/shared/research/fly-protocol.md §7: states and /wait (§7.4),
+// in ../shared/research/fly-protocol.md §7: states and /wait (§7.4),
 // leases and their nonce header (§7.5), IP assignments and Flycast (§7.6),
 // rate limits (§7.7), latencies (§7.8) and error bodies (§7.9).
 //

@@ -2,8 +2,8 @@
 // users in to an extension provider's dashboard.
 //
 // Source: the "Single Sign On Flow" of Fly's extensions docs,
-// /work/shared/spec/fly-extensions-provisioning-api.txt lines 168–237, as
-// summarised in /work/shared/research/fly-protocol.md §2.6. The provider
+// ../shared/spec/fly-extensions-provisioning-api.txt lines 168–237, as
+// summarised in ../shared/research/fly-protocol.md §2.6. The provider
 // sends the browser to GET /oauth/authorize (client_id, response_type=code,
 // redirect_uri, scope=read: "Currently, only the read scope is supported",
 // line 184), gets a code back on its redirect URI, exchanges it at POST
