@@ -100,6 +100,13 @@ fuzz: ## Fuzz each target for FUZZ_TIME (committed seeds live in testdata/fuzz).
 		go test ./$$pkg -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) || exit 1; \
 	done
 
+# Flags for `make bench` (e.g. BENCH_ARGS="--only P1,P6 --scale 0.2").
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: envtest build ## Measure every performance figure beside its floor, each on a stack of its own (~6 min); table in test-artifacts/bench/results.json.
+	$(JETWAY_DEV) bench --manager-bin $(JETWAY) --assets "$(KUBEBUILDER_ASSETS)" $(BENCH_ARGS)
+
 # Flags for `make chaos` (e.g. CHAOS_ARGS="--seed 7 --keep") and `make load`.
 CHAOS_ARGS ?= --extensions 200 --restarts 1000
 LOAD_ARGS ?=

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"github.com/jetway-dev/jetway/internal/dev/devstack"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -13,7 +14,7 @@ import (
 // lands during startup, cache sync, a Fly call, a status write or a
 // gateway request, whatever is running then.
 type killer struct {
-	proc                 *ManagerProcess
+	proc                 *devstack.ManagerProcess
 	restarts             int
 	minUptime, maxUptime time.Duration
 	rng                  *rand.Rand

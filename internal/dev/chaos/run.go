@@ -200,7 +200,7 @@ func fillFigures(rep *Report, model []*extension, call *caller, s *Stack) {
 	rep.RateLimited = st.RateLimited
 	rep.Injected = st.Injected
 	rep.ManagerStarts = s.Manager.Starts()
-	rep.SweptApps, rep.SweptMachines = s.Manager.Swept()
+	rep.SweptApps, rep.SweptMachines = swept(s.Manager.LogPath)
 }
 
 // runDir is cfg.Dir, or a new temporary folder and a function removing it.

@@ -25,7 +25,6 @@ import (
 const (
 	orgSlug   = "jetway-chaos"
 	appPrefix = "jetway" // the manager's default --app-name-prefix
-	basePath  = "/flyio"
 	// altPlan is the second plan plan changes switch to; it differs from
 	// the default plan in image, so a plan change must reach every machine.
 	altPlan  = "chaos-large"
@@ -51,7 +50,7 @@ type Stack struct {
 	Dir     string
 	K8s     client.Client
 	Sim     *flysim.Server
-	Manager *ManagerProcess
+	Manager *devstack.ManagerProcess
 	// Fly plays Fly.io against the gateway.
 	Fly *flyside.Client
 
@@ -101,12 +100,14 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Manager = &ManagerProcess{
+	s.Manager = &devstack.ManagerProcess{
 		Bin:         o.JetwayBin,
 		Kubeconfig:  kubeconfig,
 		FlyURL:      "http://" + simLn.Addr().String(),
 		FlyToken:    token,
+		FlyOrg:      orgSlug,
 		Secret:      secret,
+		Args:        managerArgs(),
 		GatewayAddr: gatewayAddr,
 		StateDir:    filepath.Join(o.Dir, "state"),
 		LogPath:     filepath.Join(o.Dir, "manager.log"),

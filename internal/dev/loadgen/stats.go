@@ -79,10 +79,10 @@ type Report struct {
 
 // KindStats are one kind's figures.
 type KindStats struct {
-	Kind     string
-	Count    int
-	Codes    map[int]int
-	P50, P95 time.Duration
+	Kind          string
+	Count         int
+	Codes         map[int]int
+	P50, P95, P99 time.Duration
 }
 
 // ServerErrors counts 5xx answers and requests that got no answer at all.
@@ -106,7 +106,7 @@ func (rec *recorder) fill(rep *Report) {
 		ls := slices.Clone(rec.latencies[k])
 		slices.Sort(ls)
 		all = append(all, ls...)
-		ks := KindStats{Kind: string(k), Count: len(ls), Codes: maps.Clone(rec.codes[k]), P50: pct(ls, 50), P95: pct(ls, 95)}
+		ks := KindStats{Kind: string(k), Count: len(ls), Codes: maps.Clone(rec.codes[k]), P50: pct(ls, 50), P95: pct(ls, 95), P99: pct(ls, 99)}
 		rep.ByKind = append(rep.ByKind, ks)
 		for code, n := range rec.codes[k] {
 			rep.Codes[code] += n

@@ -1,7 +1,6 @@
-package chaos
+package devstack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,17 +13,22 @@ import (
 	"time"
 )
 
-// ManagerProcess runs `jetway manager` as a child process that can be
-// SIGKILLed and started again, the way a node failure or an OOM kill ends a
-// pod: no deferred cleanup, no lease release, in-flight requests cut off.
+// ManagerProcess runs `jetway manager` (the product binary) as a child
+// process that can be SIGKILLed and started again, the way a node failure
+// or an OOM kill ends a pod: no deferred cleanup, no lease release,
+// in-flight requests cut off. The chaos run and the benchmark drive it.
 type ManagerProcess struct {
 	Bin         string
 	Kubeconfig  string
 	FlyURL      string
 	FlyToken    string
+	FlyOrg      string
 	Secret      string
 	GatewayAddr string
 	StateDir    string
+	// Args are further flags, after the ones every run gets; a flag given
+	// here again wins.
+	Args []string
 	// LogPath collects the output of every run, each headed by a marker line.
 	LogPath string
 	// GOMAXPROCS, when positive, caps the manager's Go scheduler.
@@ -40,39 +44,20 @@ type ManagerProcess struct {
 }
 
 // GatewayURL is the Fly-facing base URL.
-func (p *ManagerProcess) GatewayURL() string { return "http://" + p.GatewayAddr + basePath }
+func (p *ManagerProcess) GatewayURL() string { return "http://" + p.GatewayAddr + "/flyio" }
 
 func (p *ManagerProcess) args() []string {
-	return []string{"manager",
+	args := []string{"manager",
 		"--fly-api-url", p.FlyURL,
-		"--fly-org", orgSlug,
+		"--fly-org", p.FlyOrg,
 		"--shared-secret", p.Secret,
 		"--gateway-addr", p.GatewayAddr,
 		"--state-dir", p.StateDir,
 		"--metrics-addr", "0",
 		"--health-probe-addr", "0",
-		// One manager runs at a time here. With leader election on, every
-		// restart would sit out the SIGKILLed predecessor's lease (a killed
-		// process cannot release it) and most crash points would land on a
-		// process that is only waiting, testing nothing.
-		"--leader-elect=false",
-		"--resync", "5s",
-		"--poll-interval", "500ms",
-		"--concurrency", "8",
-		"--machine-wedged-after", wedgedAfter.String(),
-		// Short enough that the sweeper acts within the convergence wait:
-		// anything a deletion left on Fly must be gone by the final check.
-		// The grace counts from durable times, so restarts do not reset it.
-		"--sweep-interval", sweepInterval.String(),
-		"--sweep-grace", sweepGrace.String(),
 	}
+	return append(args, p.Args...)
 }
-
-// The chaos run's sweeper settings (see args).
-const (
-	sweepInterval = 10 * time.Second
-	sweepGrace    = 20 * time.Second
-)
 
 // env is ours minus any JETWAY_* setting that could override a flag we did
 // not pass, plus the kubeconfig and Fly token.
@@ -104,7 +89,7 @@ func (p *ManagerProcess) Start() error {
 		return fmt.Errorf("open manager log: %w", err)
 	}
 	p.starts++
-	fmt.Fprintf(logFile, "===== chaos: manager start #%d at %s =====\n", p.starts, time.Now().UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(logFile, "===== manager start #%d at %s =====\n", p.starts, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.Bin, p.args()...)
 	cmd.Env = p.env()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -215,14 +200,4 @@ func isClosed(c chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-// Swept counts what the orphan sweeper removed over every run, from the
-// lines it logs for each removal (controllers/orphan_sweeper.go).
-func (p *ManagerProcess) Swept() (apps, machines int) {
-	data, err := os.ReadFile(p.LogPath)
-	if err != nil {
-		return 0, 0
-	}
-	return bytes.Count(data, []byte("Deleted orphaned Fly app")), bytes.Count(data, []byte("Destroyed orphaned Fly machine"))
 }

@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// measureIdleCost runs P6: the Fly API calls an idle Ready extension costs
+// per resync, counted at flysim. The manager resyncs every P6Resync (each
+// requeue jittered by up to 20%, so 1.1× on average) and its orphan
+// sweeper is off, so every call counted is the Extension controller's look.
+func measureIdleCost(ctx context.Context, cfg Config) Result {
+	r := Result{ID: "P6", Figure: "Fly calls per idle Ready extension per resync", Unit: "calls", Floor: 1, Goal: "≤ 1"}
+	s, err := startStack(ctx, cfg, "p6", stackOptions{managerArgs: []string{
+		"--resync", cfg.P6Resync.String(), "--sweep-interval", "0",
+	}})
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	defer s.close()
+	n := cfg.scaled(cfg.P6Extensions, 2)
+	fmt.Fprintf(cfg.Progress, "bench: P6: provisioning %d extensions, then leaving them idle\n", n)
+	if _, err := provisionAndWatch(ctx, s, "p6", n, cfg.P2Rate, time.Duration(float64(n)/cfg.P2Rate*float64(time.Second))+2*time.Minute, cfg.Progress); err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	// Let the passes that brought them to Ready, and their first resync,
+	// finish before counting.
+	settle := 2 * cfg.P6Resync
+	time.Sleep(settle)
+	before := s.sim.Requests()
+	start := time.Now()
+	idle := time.Duration(cfg.P6Resyncs) * cfg.P6Resync * 11 / 10
+	fmt.Fprintf(cfg.Progress, "bench: P6: counting Fly calls for %s\n", idle.Round(time.Second))
+	select {
+	case <-ctx.Done():
+		r.Err = ctx.Err().Error()
+		return r
+	case <-time.After(idle):
+	}
+	after := s.sim.Requests()
+	elapsed := time.Since(start)
+	calls := 0
+	byAction := map[string]int{}
+	for action, c := range after {
+		if d := c - before[action]; d > 0 {
+			calls += d
+			byAction[action] = d
+		}
+	}
+	periods := elapsed.Seconds() / (cfg.P6Resync.Seconds() * 1.1)
+	r.Value = float64(calls) / (float64(n) * periods)
+	r.Ratio = ratio(r.Value, r.Floor)
+	r.Met = r.Value <= 1
+	var parts []string
+	for _, a := range slices.Sorted(maps.Keys(byAction)) {
+		parts = append(parts, fmt.Sprintf("%s %d", a, byAction[a]))
+	}
+	r.Detail = fmt.Sprintf("%d calls from %d idle extensions over %s (%.1f resyncs of %s): %s",
+		calls, n, elapsed.Round(time.Millisecond), periods, cfg.P6Resync, strings.Join(parts, ", "))
+	return r
+}

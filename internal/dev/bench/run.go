@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+)
+
+// Run measures the figures cfg asks for, one stack each, and returns the
+// table. It fails only when it cannot run at all; a figure that could not
+// be measured says why in its row.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		dir, err := os.MkdirTemp("", "jetway-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Dir = dir
+	}
+	res := &Results{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Scale: cfg.Scale}
+	add := func(r Result) {
+		fmt.Fprintf(cfg.Progress, "bench: %s done\n", r.ID)
+		res.Figures = append(res.Figures, r)
+	}
+	if cfg.wants("P1") {
+		add(measureGateway(ctx, cfg))
+	}
+	var p7 *Result
+	if cfg.wants("P2") || cfg.wants("P7") {
+		p2, seven := measureReady(ctx, cfg)
+		if cfg.wants("P2") {
+			add(p2)
+		}
+		p7 = &seven
+	}
+	if cfg.wants("P4") {
+		add(measureThroughput(ctx, cfg))
+	}
+	if cfg.wants("P5") {
+		add(Result{ID: "P5", Figure: "manager heap per cached extension", Goal: "≤ 4 KiB per extension; RSS ≤ 150 MiB at 10,000",
+			Err: "not built yet"})
+	}
+	if cfg.wants("P6") {
+		add(measureIdleCost(ctx, cfg))
+	}
+	if p7 != nil && cfg.wants("P7") {
+		add(*p7)
+	}
+	if cfg.wants("P8") {
+		add(Result{ID: "P8", Figure: "leader SIGKILLed to a new change reconciled, p99", Goal: "measured here (issue 16 tunes it to p99 ≤ 10 s)",
+			Err: "not built yet"})
+	}
+	res.Elapsed = time.Since(res.Started).Round(time.Second).String()
+	return res, ctx.Err()
+}
