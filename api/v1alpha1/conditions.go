@@ -63,6 +63,14 @@ const Finalizer = "jetway.dev/teardown"
 // resource.deleted.
 const NotifyFinalizer = "jetway.dev/notify-fly"
 
+// AnnotationPaused, set to "true" on an Extension, holds its controllers
+// back: the Extension controller and the notifier leave it as it is (no Fly
+// call, no status write, no webhook, and no teardown while it is being
+// deleted) until the annotation goes. Operators pause an extension they are
+// looking into by hand; the benchmark pauses the extensions whose cache
+// cost it measures. As Cluster API's cluster.x-k8s.io/paused.
+const AnnotationPaused = "jetway.dev/paused"
+
 // AnnotationOrigin records who created an Extension; the gateway writes
 // OriginFly, so Fly is not told about a resource it created itself.
 const (

@@ -83,5 +83,6 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f.IntVar(&cfg.P6Extensions, "p6-extensions", 0, "P6: idle extensions (default 20)")
 	f.IntVar(&cfg.P6Resyncs, "p6-resyncs", 0, "P6: resync periods to count over (default 3)")
 	f.DurationVar(&cfg.P6Resync, "p6-resync", 0, "P6: the manager's --resync (default 5s)")
+	f.IntVar(&cfg.P8Kills, "p8-kills", 0, "P8: times the leader is SIGKILLed (default 10)")
 	return cmd
 }

@@ -87,6 +87,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("extension", klog.KObj(ext), "flyID", ext.Spec.ID))
+	if ext.Annotations[jetwayv1.AnnotationPaused] == "true" {
+		// Removing the annotation is a change the predicates let through.
+		log.FromContext(ctx).V(1).Info("Paused; leaving it as it is")
+		return ctrl.Result{}, nil
+	}
 
 	if !ext.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, ext)

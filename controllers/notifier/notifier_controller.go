@@ -88,6 +88,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("extension", klog.KObj(ext), "flyID", ext.Spec.ID))
+	if ext.Annotations[jetwayv1.AnnotationPaused] == "true" {
+		return ctrl.Result{}, nil
+	}
 	deleting := !ext.DeletionTimestamp.IsZero()
 	if !deleting && !controllerutil.ContainsFinalizer(ext, jetwayv1.NotifyFinalizer) {
 		// Held from the start, so resource.deleted is always sent.

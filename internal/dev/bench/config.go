@@ -41,10 +41,14 @@ type Config struct {
 	P2Rate       float64
 	// P4: P4Extensions provisioned at once.
 	P4Extensions int
+	// P5: how long each memory reading samples the manager.
+	P5Sample time.Duration
 	// P6: P6Extensions left idle for P6Resyncs resync periods of P6Resync.
 	P6Extensions int
 	P6Resyncs    int
 	P6Resync     time.Duration
+	// P8: how many times the leader is SIGKILLed.
+	P8Kills int
 }
 
 // figureIDs are the figures Run knows, in table order. P3 is reserved for
@@ -85,9 +89,11 @@ func (c Config) withDefaults() (Config, error) {
 		c.P2Rate = 0.8
 	}
 	defInt(&c.P4Extensions, 30)
+	def(&c.P5Sample, 10*time.Second)
 	defInt(&c.P6Extensions, 20)
 	defInt(&c.P6Resyncs, 3)
 	def(&c.P6Resync, 5*time.Second)
+	defInt(&c.P8Kills, 10)
 	return c, nil
 }
 

@@ -29,6 +29,10 @@ const (
 type stackOptions struct {
 	// managerArgs are flags for the manager, on top of devstack's.
 	managerArgs []string
+	// managers is how many manager processes run side by side, with
+	// leader election on when more than one; default 1. Each has its own
+	// gateway and metrics endpoint.
+	managers int
 }
 
 // stack is a control plane, flysim on a loopback port (Fly's Machines API,
@@ -40,8 +44,11 @@ type stack struct {
 	k8s     client.Client
 	sim     *flysim.Server
 	simSrv  *http.Server
-	manager *devstack.ManagerProcess
-	fly     *flyside.Client
+	manager  *devstack.ManagerProcess // managers[0]
+	managers []*devstack.ManagerProcess
+	// metricsAddrs are the managers' metrics endpoints, by index.
+	metricsAddrs []string
+	fly          *flyside.Client
 }
 
 // startStack starts a stack in a fresh folder under cfg.Dir named name.
@@ -69,16 +76,24 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 		return nil, err
 	}
 
-	gatewayAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	token, secret, webhookSecret := devstack.RandomSecret(), devstack.RandomSecret(), devstack.RandomSecret()
 	const basePath = "/flyio"
+	count := max(1, o.managers)
+	gatewayAddrs := make([]string, count)
+	s.metricsAddrs = make([]string, count)
+	for i := range count {
+		if gatewayAddrs[i], err = freeAddr(); err != nil {
+			return nil, err
+		}
+		if s.metricsAddrs[i], err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
 	s.sim = flysim.New(flysim.Options{
 		Token: token, OrgSlug: benchOrg, BootTime: cfg.BootTime, Latency: cfg.FlyLatency,
 		WebhookSecret: webhookSecret,
-		EventsURL:     "http://" + gatewayAddr + basePath + "/extensions/events",
+		// Fly sends machine events to one URL; the first gateway takes them.
+		EventsURL:     "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
 		EventsSecret:  secret,
 	})
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -89,28 +104,38 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 	go func() { _ = s.simSrv.Serve(simLn) }()
 	flyURL := "http://" + simLn.Addr().String()
 
-	s.manager = &devstack.ManagerProcess{
-		Bin:         cfg.ManagerBin,
-		Kubeconfig:  kubeconfig,
-		FlyURL:      flyURL,
-		FlyToken:    token,
-		FlyOrg:      benchOrg,
-		Secret:      secret,
-		GatewayAddr: gatewayAddr,
-		StateDir:    filepath.Join(s.dir, "state"),
-		LogPath:     filepath.Join(s.dir, "manager.log"),
-		Args: append([]string{
-			"--leader-elect=false",
-			"--fly-webhook-url", flyURL + "/api/hooks/extensions/" + benchProvider,
-			"--webhook-secret", webhookSecret,
-		}, o.managerArgs...),
+	election := []string{"--leader-elect=false"}
+	if count > 1 {
+		election = []string{"--leader-elect=true", "--leader-election-namespace", "default"}
 	}
+	for i := range count {
+		m := &devstack.ManagerProcess{
+			Bin:         cfg.ManagerBin,
+			Kubeconfig:  kubeconfig,
+			FlyURL:      flyURL,
+			FlyToken:    token,
+			FlyOrg:      benchOrg,
+			Secret:      secret,
+			GatewayAddr: gatewayAddrs[i],
+			StateDir:    filepath.Join(s.dir, fmt.Sprintf("state-%d", i)),
+			LogPath:     filepath.Join(s.dir, fmt.Sprintf("manager-%d.log", i)),
+			Args: append(append(election,
+				"--metrics-addr", s.metricsAddrs[i],
+				"--fly-webhook-url", flyURL+"/api/hooks/extensions/"+benchProvider,
+				"--webhook-secret", webhookSecret,
+			), o.managerArgs...),
+		}
+		s.managers = append(s.managers, m)
+		if err := m.Start(); err != nil {
+			return nil, err
+		}
+	}
+	s.manager = s.managers[0]
 	s.fly = &flyside.Client{BaseURL: s.manager.GatewayURL(), Secret: []byte(secret)}
-	if err := s.manager.Start(); err != nil {
-		return nil, err
-	}
-	if err := s.manager.WaitGateway(ctx, 2*time.Minute); err != nil {
-		return nil, err
+	for _, m := range s.managers {
+		if err := m.WaitGateway(ctx, 2*time.Minute); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -118,8 +143,8 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 // close stops the manager, flysim and the control plane.
 func (s *stack) close() {
 	var errs []error
-	if s.manager != nil {
-		errs = append(errs, s.manager.Stop())
+	for _, m := range s.managers {
+		errs = append(errs, m.Stop())
 	}
 	if s.simSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -153,6 +153,16 @@ func (p *ManagerProcess) Exited() <-chan struct{} {
 	return p.done
 }
 
+// Pid is the current run's process id, or 0 when none is running.
+func (p *ManagerProcess) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || isClosed(p.done) {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Starts is how many runs were started.
 func (p *ManagerProcess) Starts() int {
 	p.mu.Lock()

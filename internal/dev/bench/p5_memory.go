@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+)
+
+// memory is one reading of the manager's memory.
+type memory struct {
+	heapMiB float64 // live Go heap: the lowest heap_alloc seen, i.e. just after a GC
+	rssMiB  float64 // resident set, the highest seen
+}
+
+// measureMemory runs P5: the manager's Go heap and RSS with 0, 1,000 and
+// 10,000 Extensions in its cache. The Extensions are created straight in
+// the API server, paused (jetway.dev/paused) so that nothing reconciles
+// them, before each start of the manager; each reading is taken once the
+// gateway answers, which it does only after the caches have synced.
+func measureMemory(ctx context.Context, cfg Config) (heap, rss Result) {
+	heap = Result{ID: "P5", Figure: "manager heap per cached extension", Unit: "KiB", Goal: "≤ 4 KiB"}
+	rss = Result{ID: "P5", Figure: "manager RSS with the most extensions cached", Unit: "MiB", Goal: "≤ 150 MiB"}
+	fail := func(err error) (Result, Result) {
+		heap.Err, rss.Err = err.Error(), err.Error()
+		return heap, rss
+	}
+	s, err := startStack(ctx, cfg, "p5", stackOptions{})
+	if err != nil {
+		return fail(err)
+	}
+	defer s.close()
+	metricsAddr := s.metricsAddrs[0]
+	if err := s.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cachedNamespace}}); err != nil {
+		return fail(err)
+	}
+
+	sizes := []int{0, cfg.scaled(1000, 10), cfg.scaled(10000, 20)}
+	readings := make([]memory, len(sizes))
+	created := 0
+	for i, n := range sizes {
+		if n > created {
+			if err := s.manager.Stop(); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(cfg.Progress, "bench: P5: creating %d paused extensions\n", n-created)
+			if err := createPaused(ctx, s, created, n); err != nil {
+				return fail(err)
+			}
+			created = n
+			if err := s.manager.Start(); err != nil {
+				return fail(err)
+			}
+			if err := s.manager.WaitGateway(ctx, 5*time.Minute); err != nil {
+				return fail(err)
+			}
+		}
+		fmt.Fprintf(cfg.Progress, "bench: P5: reading the manager's memory with %d extensions cached\n", n)
+		if readings[i], err = readMemory(ctx, s.manager.Pid(), metricsAddr, cfg.P5Sample); err != nil {
+			return fail(err)
+		}
+	}
+	top := len(sizes) - 1
+	base := readings[0]
+	perExt := func(i int) float64 { return (readings[i].heapMiB - base.heapMiB) * 1024 / float64(sizes[i]) }
+	heap.Value, heap.Floor = perExt(top), 0
+	heap.Met = heap.Value <= 4
+	rss.Value, rss.Floor = readings[top].rssMiB, base.rssMiB
+	rss.Ratio = ratio(rss.Value, rss.Floor)
+	rss.Met = rss.Value <= 150
+	var parts []string
+	for i, n := range sizes {
+		parts = append(parts, fmt.Sprintf("%d: heap %.1f MiB, RSS %.1f MiB", n, readings[i].heapMiB, readings[i].rssMiB))
+	}
+	heap.Detail = fmt.Sprintf("%.2f KiB per extension at %d, %.2f at %d; floor: the same manager with none cached (%s)",
+		heap.Value, sizes[top], perExt(1), sizes[1], strings.Join(parts, "; "))
+	return heap, rss
+}
+
+const cachedNamespace = "bench-cached"
+
+// createPaused creates Extensions number from to to-1, 32 at a time.
+func createPaused(ctx context.Context, s *stack, from, to int) error {
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		first atomic.Value
+	)
+	next.Store(int64(from))
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= to || first.Load() != nil {
+					return
+				}
+				id := fmt.Sprintf("cached-%05d", i)
+				ext := &jetwayv1.Extension{
+					ObjectMeta: metav1.ObjectMeta{Name: "ext-" + id, Namespace: cachedNamespace,
+						Labels:      map[string]string{jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway},
+						Annotations: map[string]string{jetwayv1.AnnotationPaused: "true", jetwayv1.AnnotationOrigin: jetwayv1.OriginFly}},
+					Spec: jetwayv1.ExtensionSpec{ID: id, Name: id, Organization: jetwayv1.OrganizationRef{ID: "cached-org"},
+						PrimaryRegion: "iad", ReadRegions: []string{"syd", "ams"}},
+				}
+				if err := s.k8s.Create(ctx, ext); err != nil {
+					first.CompareAndSwap(nil, fmt.Errorf("create %s: %w", ext.Name, err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := first.Load().(error); err != nil {
+		return err
+	}
+	return nil
+}
+
+// readMemory samples the manager for d: its Go heap from its metrics
+// endpoint, its RSS from /proc.
+func readMemory(ctx context.Context, pid int, metricsAddr string, d time.Duration) (memory, error) {
+	m := memory{heapMiB: -1}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		heapBytes, err := scrapeGauge(ctx, hc, "http://"+metricsAddr+"/metrics", "go_memstats_heap_alloc_bytes")
+		if err != nil {
+			return m, err
+		}
+		rssKiB, err := procStatusKiB(pid, "VmRSS")
+		if err != nil {
+			return m, err
+		}
+		if h := heapBytes / (1 << 20); m.heapMiB < 0 || h < m.heapMiB {
+			m.heapMiB = h
+		}
+		m.rssMiB = max(m.rssMiB, rssKiB/1024)
+		select {
+		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return m, nil
+}
+
+// scrapeGauge reads one unlabelled gauge from a Prometheus text endpoint.
+func scrapeGauge(ctx context.Context, hc *http.Client, url, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		// name value, or name{labels} value: the first series of the name.
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, name); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
+			return strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		}
+	}
+	return 0, fmt.Errorf("%s has no %s", url, name)
+}
+
+// procStatusKiB reads a "kB" field of /proc/PID/status.
+func procStatusKiB(pid int, field string) (float64, error) {
+	if pid == 0 {
+		return 0, fmt.Errorf("the manager is not running")
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+}
