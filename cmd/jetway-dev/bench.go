@@ -72,6 +72,7 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8); default all")
 	f.Float64Var(&cfg.Scale, "scale", 1, "Multiply every size (extension counts, load durations) by this")
 	f.StringVar(&jsonPath, "json", "test-artifacts/bench/results.json", "Where to write the table as JSON (empty: nowhere)")
+	f.StringVar(&cfg.Profiles, "profiles", "", "Folder for a CPU profile of the manager under P1's load and heap profiles from P5 (empty: none)")
 	f.StringVar(&cfg.Dir, "dir", "", "Scratch folder for the stacks (default: a temporary one, removed afterwards)")
 	f.DurationVar(&cfg.FlyLatency, "fly-latency", 0, "flysim's fixed latency per Machines API request (default 20ms)")
 	f.DurationVar(&cfg.BootTime, "fly-boot-time", 0, "How long a simulated machine takes to start (default 1s)")

@@ -30,6 +30,7 @@ type Flags struct {
 	Concurrency     int
 	StateDir        string
 	MetricsAddr     string
+	PprofAddr       string
 	ProbeAddr       string
 	DevelopmentLog  bool
 	SweepInterval   time.Duration
@@ -72,6 +73,7 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.StalledRecheck, "stalled-recheck", 15*time.Minute, "How often a Stalled extension is tried again without any change, in case the cause went away on Fly's side (0: only on a change)")
 	fs.StringVar(&f.StateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
+	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
 	fs.StringVar(&f.ProbeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
 	fs.BoolVar(&f.DevelopmentLog, "dev-log", false, "Human-readable logs instead of JSON")
 	fs.StringVar(&f.WebhookURL, "fly-webhook-url", "", "Fly's webhook URL for this provider, e.g. https://api.fly.io/api/hooks/extensions/<provider> (empty: no webhooks)")
@@ -100,6 +102,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 	}
 	return Options{
 		MetricsAddr: f.MetricsAddr,
+		PprofAddr:   f.PprofAddr,
 		ProbeAddr:   f.ProbeAddr,
 		Gateway: gateway.Config{
 			Addr:          f.GatewayAddr,

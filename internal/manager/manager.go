@@ -63,6 +63,9 @@ type Options struct {
 	// its URL and base path are taken from Gateway, its naming from
 	// Domain.
 	Dashboard dashboard.Config
+	// PprofAddr serves Go's profiles (net/http/pprof); empty or "0" serves
+	// none.
+	PprofAddr string
 	// DisableGateway runs only the controllers.
 	DisableGateway bool
 	// SharedSecrets are the provisioning secrets accepted from Fly (several
@@ -132,11 +135,19 @@ func Run(ctx context.Context, opts Options) error {
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// Leaving on shutdown lets a standby take over at once in upgrades.
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			// The only ConfigMaps Jetway reads are its tombstones; the
-			// cache need not hold anybody else's.
-			&corev1.ConfigMap{}: {Label: tombstoneSelector()},
-		}},
+		// Off unless asked for ("" or "0" is off); the profiles show the
+		// process's memory, so bind it where only operators reach.
+		PprofBindAddress: opts.PprofAddr,
+		Cache: cache.Options{
+			// Nothing reads managedFields from the cache (status writes are
+			// server-side applies, which the API server merges), and they
+			// are a large part of every cached object: P5 in make bench.
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject: map[client.Object]cache.ByObject{
+				// The only ConfigMaps Jetway reads are its tombstones; the
+				// cache need not hold anybody else's.
+				&corev1.ConfigMap{}: {Label: tombstoneSelector()},
+			}},
 		GracefulShutdownTimeout: durationPtr(30 * time.Second),
 		Controller:              config.Controller{SkipNameValidation: &opts.RestartableInProcess},
 	})

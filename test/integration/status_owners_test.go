@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,11 +26,18 @@ func TestEveryStatusFieldHasOneOwner(t *testing.T) {
 	id := uniqueID("owners")
 	provision(t, provisionRequest(id, "owners-"+id, uniqueID("org")))
 	ready := waitReady(t, id)
-	g.Eventually(condition(ctx, ready, jetwayv1.ConditionFlyNotified)).Should(
-		gomega.HaveField("Status", metav1.ConditionTrue))
-
+	// FlyNotified is already True while the extension is pending (Fly's
+	// provisioning answer said so), before the notifier has anything in
+	// status.notification: wait for Fly to acknowledge the Ready update.
 	cur := &jetwayv1.Extension{}
-	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ready), cur)).To(gomega.Succeed())
+	g.Eventually(func() *jetwayv1.NotificationStatus {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ready), cur); err != nil {
+			return nil
+		}
+		return cur.Status.Notification
+	}).Should(gomega.HaveField("Acknowledged", gomega.Not(gomega.BeNil())))
+	g.Expect(meta.FindStatusCondition(cur.Status.Conditions, jetwayv1.ConditionFlyNotified)).To(
+		gomega.HaveField("Status", metav1.ConditionTrue))
 	owned := map[string]map[string]any{}
 	for _, mf := range cur.ManagedFields {
 		if mf.Subresource != "status" {

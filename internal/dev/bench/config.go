@@ -24,6 +24,10 @@ type Config struct {
 	Scale float64
 	// Progress receives a line per phase; nil is quiet.
 	Progress io.Writer
+	// Profiles, when set, is a folder that receives a CPU profile of the
+	// manager during P1's load (p1-cpu.pprof) and heap profiles during P5
+	// (p5-heap-N.pprof): what explains a figure.
+	Profiles string
 
 	// FlyLatency is flysim's fixed delay on every Machines API request:
 	// the unit of P2's floor. BootTime is how long a machine takes to

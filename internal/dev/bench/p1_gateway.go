@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -28,12 +30,24 @@ func measureGateway(ctx context.Context, cfg Config) Result {
 
 	duration := cfg.scaledDuration(cfg.P1Duration, 2*time.Second)
 	fmt.Fprintf(cfg.Progress, "bench: P1: %d req/s of mixed signed traffic for %s\n", cfg.P1Rate, duration)
+	profiled := make(chan error, 1)
+	if cfg.Profiles != "" {
+		go func() {
+			url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprofAddrs[0], max(1, int(duration.Seconds())-1))
+			profiled <- download(ctx, &http.Client{Timeout: duration + time.Minute}, url, filepath.Join(cfg.Profiles, "p1-cpu.pprof"))
+		}()
+	} else {
+		profiled <- nil
+	}
 	rep, err := loadgen.Run(ctx, loadgen.Config{
 		GatewayURL: s.fly.BaseURL, Secret: s.fly.Secret, Rate: cfg.P1Rate, Duration: duration, Seed: 1,
 	})
 	if err != nil && rep == nil {
 		r.Err = err.Error()
 		return r
+	}
+	if perr := <-profiled; perr != nil {
+		fmt.Fprintf(cfg.Progress, "bench: P1: no CPU profile: %v\n", perr)
 	}
 	var posts loadgen.KindStats
 	for _, k := range rep.ByKind {

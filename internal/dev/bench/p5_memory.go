@@ -3,9 +3,12 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +23,7 @@ import (
 
 // memory is one reading of the manager's memory.
 type memory struct {
-	heapMiB float64 // live Go heap: the lowest heap_alloc seen, i.e. just after a GC
+	heapMiB float64 // live Go heap, marked by a GC forced for the reading
 	rssMiB  float64 // resident set, the highest seen
 }
 
@@ -41,7 +44,7 @@ func measureMemory(ctx context.Context, cfg Config) (heap, rss Result) {
 		return fail(err)
 	}
 	defer s.close()
-	metricsAddr := s.metricsAddrs[0]
+	metricsAddr, pprofAddr := s.metricsAddrs[0], s.pprofAddrs[0]
 	if err := s.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cachedNamespace}}); err != nil {
 		return fail(err)
 	}
@@ -67,7 +70,11 @@ func measureMemory(ctx context.Context, cfg Config) (heap, rss Result) {
 			}
 		}
 		fmt.Fprintf(cfg.Progress, "bench: P5: reading the manager's memory with %d extensions cached\n", n)
-		if readings[i], err = readMemory(ctx, s.manager.Pid(), metricsAddr, cfg.P5Sample); err != nil {
+		profile := filepath.Join(s.dir, fmt.Sprintf("p5-heap-%d.pprof", n))
+		if cfg.Profiles != "" {
+			profile = filepath.Join(cfg.Profiles, fmt.Sprintf("p5-heap-%d.pprof", n))
+		}
+		if readings[i], err = readMemory(ctx, s.manager.Pid(), metricsAddr, pprofAddr, profile, cfg.P5Sample); err != nil {
 			return fail(err)
 		}
 	}
@@ -129,32 +136,61 @@ func createPaused(ctx context.Context, s *stack, from, to int) error {
 	return nil
 }
 
-// readMemory samples the manager for d: its Go heap from its metrics
-// endpoint, its RSS from /proc.
-func readMemory(ctx context.Context, pid int, metricsAddr string, d time.Duration) (memory, error) {
-	m := memory{heapMiB: -1}
-	hc := &http.Client{Timeout: 2 * time.Second}
+// readMemory samples the manager's RSS from /proc for d, then has it
+// collect its garbage and write a heap profile (to profile, for whoever
+// wants to see what the heap holds), and reads the live heap that GC
+// marked from its metrics. Without the forced GC an idle manager may not
+// collect for two minutes, and any heap figure would count garbage.
+func readMemory(ctx context.Context, pid int, metricsAddr, pprofAddr, profile string, d time.Duration) (memory, error) {
+	var m memory
+	hc := &http.Client{Timeout: 30 * time.Second}
 	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		heapBytes, err := scrapeGauge(ctx, hc, "http://"+metricsAddr+"/metrics", "go_memstats_heap_alloc_bytes")
-		if err != nil {
-			return m, err
-		}
+	for {
 		rssKiB, err := procStatusKiB(pid, "VmRSS")
 		if err != nil {
 			return m, err
 		}
-		if h := heapBytes / (1 << 20); m.heapMiB < 0 || h < m.heapMiB {
-			m.heapMiB = h
-		}
 		m.rssMiB = max(m.rssMiB, rssKiB/1024)
+		if !time.Now().Before(end) {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			return m, ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+	if err := download(ctx, hc, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", profile); err != nil {
+		return m, err
+	}
+	live, err := scrapeGauge(ctx, hc, "http://"+metricsAddr+"/metrics", "go_gc_heap_live_bytes")
+	if err != nil {
+		return m, err
+	}
+	m.heapMiB = live / (1 << 20)
 	return m, nil
+}
+
+// download saves what url answers to path.
+func download(ctx context.Context, hc *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("get %s: HTTP %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
 }
 
 // scrapeGauge reads one unlabelled gauge from a Prometheus text endpoint.

@@ -149,4 +149,3 @@ func waitObserved(ctx context.Context, s *stack, ext *jetwayv1.Extension, gen in
 	}
 	return fmt.Errorf("generation %d of %s not reconciled within %s", gen, ext.Name, timeout)
 }
-

@@ -24,6 +24,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		defer os.RemoveAll(dir)
 		cfg.Dir = dir
 	}
+	if cfg.Profiles != "" {
+		if err := os.MkdirAll(cfg.Profiles, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	res := &Results{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Scale: cfg.Scale}
 	add := func(r Result) {
 		fmt.Fprintf(cfg.Progress, "bench: %s done\n", r.ID)

@@ -39,15 +39,17 @@ type stackOptions struct {
 // its webhook endpoint and its machine events) and the manager binary as a
 // child process: what a provider runs, with Fly played by flysim.
 type stack struct {
-	dir     string
-	cp      *devstack.ControlPlane
-	k8s     client.Client
-	sim     *flysim.Server
-	simSrv  *http.Server
+	dir      string
+	cp       *devstack.ControlPlane
+	k8s      client.Client
+	sim      *flysim.Server
+	simSrv   *http.Server
 	manager  *devstack.ManagerProcess // managers[0]
 	managers []*devstack.ManagerProcess
-	// metricsAddrs are the managers' metrics endpoints, by index.
+	// metricsAddrs and pprofAddrs are the managers' metrics and profile
+	// endpoints, by index.
 	metricsAddrs []string
+	pprofAddrs   []string
 	fly          *flyside.Client
 }
 
@@ -81,7 +83,11 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 	count := max(1, o.managers)
 	gatewayAddrs := make([]string, count)
 	s.metricsAddrs = make([]string, count)
+	s.pprofAddrs = make([]string, count)
 	for i := range count {
+		if s.pprofAddrs[i], err = freeAddr(); err != nil {
+			return nil, err
+		}
 		if gatewayAddrs[i], err = freeAddr(); err != nil {
 			return nil, err
 		}
@@ -93,8 +99,8 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 		Token: token, OrgSlug: benchOrg, BootTime: cfg.BootTime, Latency: cfg.FlyLatency,
 		WebhookSecret: webhookSecret,
 		// Fly sends machine events to one URL; the first gateway takes them.
-		EventsURL:     "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
-		EventsSecret:  secret,
+		EventsURL:    "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
+		EventsSecret: secret,
 	})
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -121,6 +127,7 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 			LogPath:     filepath.Join(s.dir, fmt.Sprintf("manager-%d.log", i)),
 			Args: append(append(election,
 				"--metrics-addr", s.metricsAddrs[i],
+				"--pprof-addr", s.pprofAddrs[i],
 				"--fly-webhook-url", flyURL+"/api/hooks/extensions/"+benchProvider,
 				"--webhook-secret", webhookSecret,
 			), o.managerArgs...),
