@@ -42,10 +42,24 @@ type FlyOrganization struct {
 // EnsureMember records member in the Organization that mirrors org,
 // creating the Organization if it does not exist, and returns the namespace
 // that holds the organization's extensions (created too, so a caller never
-// waits on the Organization controller). c writes; live reads uncached, so a
-// concurrent writer is seen and merged rather than overwritten.
+// waits on the Organization controller). c writes and its cache answers the
+// common case, a member already recorded, with no API call; live reads
+// uncached before a write, so a concurrent writer is seen and merged rather
+// than overwritten.
+//
+// The namespace is made before the member is recorded, so a recorded
+// member means the namespace was made; one deleted since (or an
+// Organization applied by hand) is made again by EnsureNamespace when a
+// create in it finds it missing.
 func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member jetwayv1.Member) (string, error) {
 	member.Role = NormalizeRole(member.Role)
+	ns := Namespace(org.ID)
+	if recorded, err := memberRecorded(ctx, c, org.ID, member); err != nil || recorded {
+		return ns, err
+	}
+	if err := EnsureNamespace(ctx, c, owner, org.ID); err != nil {
+		return "", err
+	}
 	orgName := OrganizationName(org.ID)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		obj := &jetwayv1.Organization{}
@@ -74,14 +88,30 @@ func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owne
 	if err != nil {
 		return "", fmt.Errorf("ensure organization %s: %w", orgName, err)
 	}
-	ns := Namespace(org.ID)
+	return ns, nil
+}
+
+// memberRecorded reports whether the cached Organization for orgID already
+// holds member exactly as given.
+func memberRecorded(ctx context.Context, cached client.Reader, orgID string, member jetwayv1.Member) (bool, error) {
+	obj := &jetwayv1.Organization{}
+	if err := cached.Get(ctx, client.ObjectKey{Name: OrganizationName(orgID)}, obj); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return !UpsertMember(obj, member), nil
+}
+
+// EnsureNamespace makes the namespace that holds orgID's extensions, if it
+// is not there.
+func EnsureNamespace(ctx context.Context, c client.Client, owner client.FieldOwner, orgID string) error {
+	ns := Namespace(orgID)
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{
-		jetwayv1.LabelOrganization: orgName, jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway,
+		jetwayv1.LabelOrganization: OrganizationName(orgID), jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway,
 	}}}
 	if err := c.Create(ctx, nsObj, owner); err != nil && !apierrors.IsAlreadyExists(err) {
-		return "", fmt.Errorf("create namespace %s: %w", ns, err)
+		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
-	return ns, nil
+	return nil
 }
 
 // UpsertMember adds or refreshes a member and reports whether anything

@@ -50,6 +50,15 @@ func EnsureCredentials(ctx context.Context, c client.Client, live client.Reader,
 	} else if !apierrors.IsNotFound(err) {
 		return Credentials{}, err
 	}
+	return CreateCredentials(ctx, c, live, scheme, ext, username)
+}
+
+// CreateCredentials makes the extension's credentials Secret, or reads the
+// one already there (a concurrent caller's): EnsureCredentials without the
+// first read, for an Extension just created, whose Secret almost never
+// exists yet.
+func CreateCredentials(ctx context.Context, c client.Client, live client.Reader, scheme ownerScheme, ext *jetwayv1.Extension, username string) (Credentials, error) {
+	key := client.ObjectKey{Namespace: ext.Namespace, Name: CredentialsSecretName(ext.Name)}
 	password, err := NewPassword()
 	if err != nil {
 		return Credentials{}, err

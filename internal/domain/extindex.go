@@ -83,13 +83,10 @@ func ExtensionsByDNSLabel(ctx context.Context, c client.Reader, name string) ([]
 // label, so a POST followed at once by a GET is never told 404 by a cache
 // that has not caught up.
 func FindExtensionByID(ctx context.Context, cached, live client.Reader, id string) (*jetwayv1.Extension, error) {
+	if ext, err := CachedExtensionByID(ctx, cached, id); ext != nil || err != nil {
+		return ext, err
+	}
 	var list jetwayv1.ExtensionList
-	if err := cached.List(ctx, &list, client.MatchingFields{IndexFlyID: id}); err != nil {
-		return nil, fmt.Errorf("list extensions by id: %w", err)
-	}
-	if len(list.Items) > 0 {
-		return &list.Items[0], nil
-	}
 	if err := live.List(ctx, &list, client.MatchingLabels{jetwayv1.LabelFlyIDHash: Hash(id)}); err != nil {
 		return nil, fmt.Errorf("list extensions by id label: %w", err)
 	}
@@ -97,6 +94,19 @@ func FindExtensionByID(ctx context.Context, cached, live client.Reader, id strin
 		if list.Items[i].Spec.ID == id {
 			return &list.Items[i], nil
 		}
+	}
+	return nil, nil
+}
+
+// CachedExtensionByID finds the Extension with Fly id id in the cache only;
+// nil, nil when the cache has none (which may be a cache not caught up).
+func CachedExtensionByID(ctx context.Context, cached client.Reader, id string) (*jetwayv1.Extension, error) {
+	var list jetwayv1.ExtensionList
+	if err := cached.List(ctx, &list, client.MatchingFields{IndexFlyID: id}); err != nil {
+		return nil, fmt.Errorf("list extensions by id: %w", err)
+	}
+	if len(list.Items) > 0 {
+		return &list.Items[0], nil
 	}
 	return nil, nil
 }

@@ -44,17 +44,21 @@ func ClaimName(ctx context.Context, c client.Client, live client.Reader, owner c
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: &id, AcquireTime: &now},
 	}
-	err := c.Create(ctx, lease, owner)
-	if err == nil {
-		return true, nil
-	}
-	if !apierrors.IsAlreadyExists(err) {
-		return false, fmt.Errorf("claim name %q: %w", name, err)
-	}
 	claimed := false
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		err := c.Create(ctx, lease.DeepCopy(), owner)
+		if err == nil {
+			claimed = true
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return err
+		}
 		held := &coordinationv1.Lease{}
-		if err := live.Get(ctx, client.ObjectKeyFromObject(lease), held); err != nil {
+		if err := live.Get(ctx, client.ObjectKeyFromObject(lease), held); apierrors.IsNotFound(err) {
+			// Released between the create and the read: create again.
+			return apierrors.NewConflict(coordinationv1.Resource("leases"), lease.Name, err)
+		} else if err != nil {
 			return err
 		}
 		holder := ""

@@ -90,7 +90,15 @@ func tombstoneOf(cm *corev1.ConfigMap) *Tombstone {
 }
 
 // ForgetTombstone removes flyID's tombstone, for an id provisioned again.
+// c reads from the manager's cache, which holds every tombstone: the common
+// case, an id never deleted, costs no API call. A tombstone written so
+// recently that the cache has not seen it is left to expire (TombstoneTTL);
+// while its Extension exists, nothing reads it.
 func ForgetTombstone(ctx context.Context, c client.Client, namespace, extensionObjectName string) error {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tombstone-" + extensionObjectName, Namespace: namespace}}
+	cm := &corev1.ConfigMap{}
+	key := client.ObjectKey{Name: "tombstone-" + extensionObjectName, Namespace: namespace}
+	if err := c.Get(ctx, key, cm); err != nil {
+		return client.IgnoreNotFound(err)
+	}
 	return client.IgnoreNotFound(c.Delete(ctx, cm))
 }

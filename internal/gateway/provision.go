@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,7 +39,10 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	existing, err := s.findByID(ctx, *req.ID)
+	// The cache alone: a repeat so soon that the cache has not seen the
+	// first is caught by the create below (same id, same object key), and
+	// a live list here would cost every new POST a scan of all Extensions.
+	existing, err := domain.CachedExtensionByID(ctx, s.client, *req.ID)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -103,20 +107,18 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 			},
 			// Fly knows about what it created: no resource.created for it.
 			Annotations: map[string]string{jetwayv1.AnnotationOrigin: jetwayv1.OriginFly},
+			Finalizers:  slices.Clone(s.cfg.Finalizers),
 		},
 		Spec: specFrom(req, plan.Name),
 	}
 	if err := domain.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
 		return nil, false, fmt.Errorf("forget tombstone: %w", err)
 	}
-	if err := s.client.Create(ctx, ext, fieldOwner); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			winner := &jetwayv1.Extension{}
-			if gerr := s.live.Get(ctx, objectKey(ext), winner); gerr != nil {
-				return nil, false, fmt.Errorf("read concurrently created extension: %w", gerr)
-			}
-			return winner, false, nil
-		}
+	winner, err := s.createOrFind(ctx, ext, *req.OrganizationID)
+	if winner != nil {
+		return winner, false, nil
+	}
+	if err != nil {
 		if apierrors.IsInvalid(err) {
 			return nil, false, invalid("The extension was rejected: %s", apiMessage(err))
 		}
@@ -124,6 +126,35 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 	}
 	s.log.Info("Provisioned extension", "id", ext.Spec.ID, "extension", ns+"/"+ext.Name)
 	return ext, true, nil
+}
+
+// createOrFind creates ext, or finds the Extension already at its key (a
+// concurrent or very recent request with the same id, which the cache did
+// not show yet) and returns that one as winner.
+func (s *Server) createOrFind(ctx context.Context, ext *jetwayv1.Extension, orgID string) (winner *jetwayv1.Extension, err error) {
+	for range 3 {
+		err = s.client.Create(ctx, ext, fieldOwner)
+		if apierrors.IsNotFound(err) {
+			// The namespace is gone though the member is recorded (deleted
+			// by hand, or an Organization applied without one): make it.
+			if err = domain.EnsureNamespace(ctx, s.client, fieldOwner, orgID); err == nil {
+				err = s.client.Create(ctx, ext, fieldOwner)
+			}
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, err
+		}
+		winner = &jetwayv1.Extension{}
+		gerr := s.live.Get(ctx, objectKey(ext), winner)
+		if gerr == nil {
+			return winner, nil
+		}
+		if !apierrors.IsNotFound(gerr) {
+			return nil, fmt.Errorf("read concurrently created extension: %w", gerr)
+		}
+		// Deleted between the create and the read: create it again.
+	}
+	return nil, fmt.Errorf("create extension: it keeps being deleted as it is created: %w", err)
 }
 
 // answerRepeat handles a POST for an id that exists: the same immutable
@@ -149,7 +180,11 @@ func (s *Server) answerRepeat(w http.ResponseWriter, r *http.Request, ext *jetwa
 // answerProvisioned writes the resource plus its config. Credentials are
 // made once and read back on every repeat, so repeats are byte-identical.
 func (s *Server) answerProvisioned(w http.ResponseWriter, r *http.Request, status int, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan) {
-	creds, err := domain.EnsureCredentials(r.Context(), s.client, s.live, s.scheme, ext, domain.DefaultUsername(plan, ext))
+	ensure := domain.EnsureCredentials
+	if status == http.StatusCreated {
+		ensure = domain.CreateCredentials // this request made the Extension
+	}
+	creds, err := ensure(r.Context(), s.client, s.live, s.scheme, ext, domain.DefaultUsername(plan, ext))
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -51,6 +51,16 @@ type Config struct {
 	// Browser serves the browser-facing routes under the same base path:
 	// SSO, the OAuth callback and the dashboard. Nil serves none.
 	Browser BrowserRoutes
+	// Finalizers are set on the Extensions the gateway creates: those the
+	// controllers that will run add anyway. Set at create, they cost no
+	// write of their own and no race between the two controllers adding
+	// theirs (Extensions from kubectl or GitOps get them from the
+	// controllers as before).
+	Finalizers []string
+	// WarmUp, when set, runs before the gateway listens: the manager fills
+	// the caches the handlers read, so the first requests after a start do
+	// not each wait for an informer to sync. Nil listens at once.
+	WarmUp func(context.Context) error
 }
 
 // BrowserRoutes registers browser-facing routes (the dashboard package).
@@ -153,6 +163,11 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // Start serves until ctx ends, then drains in-flight requests.
 func (s *Server) Start(ctx context.Context) error {
+	if s.cfg.WarmUp != nil {
+		if err := s.cfg.WarmUp(ctx); err != nil {
+			return fmt.Errorf("gateway warm-up: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("gateway listen on %s: %w", s.cfg.Addr, err)

@@ -266,6 +266,11 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 		return nil, errors.Join(err, nonces.Close())
 	}
 	gcfg.Browser = dash
+	gcfg.Finalizers = []string{jetwayv1.Finalizer}
+	if opts.WebhookURL != "" {
+		gcfg.Finalizers = append(gcfg.Finalizers, jetwayv1.NotifyFinalizer)
+	}
+	gcfg.WarmUp = func(ctx context.Context) error { return warmCaches(ctx, mgr.GetCache()) }
 	gw, err := gateway.New(gcfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetScheme(), opts.Log.WithName("gateway"))
 	if err != nil {
 		return nil, errors.Join(err, nonces.Close())
@@ -325,3 +330,21 @@ func orDefault(v, d string) string {
 }
 
 func durationPtr(d time.Duration) *time.Duration { return &d }
+
+// gatewayReads are the kinds the gateway and the dashboard read from the
+// cache. The controllers' watches start their informers only once this
+// replica leads; the gateway serves on every replica from its start.
+var gatewayReads = []client.Object{
+	&jetwayv1.Extension{}, &jetwayv1.ExtensionPlan{}, &jetwayv1.Organization{}, &corev1.ConfigMap{},
+}
+
+// warmCaches starts the informers for gatewayReads and waits until each has
+// synced.
+func warmCaches(ctx context.Context, c cache.Cache) error {
+	for _, obj := range gatewayReads {
+		if _, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(true)); err != nil {
+			return fmt.Errorf("sync cache of %T: %w", obj, err)
+		}
+	}
+	return nil
+}
