@@ -26,6 +26,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extensio
 	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
+	r.checks.forget(ext)
 	status := r.statusWriter(ext.DeepCopy())
 	ext.Status.Phase = jetwayv1.PhaseDeleting
 	ext.Status.ErrorMessage = ""

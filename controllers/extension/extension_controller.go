@@ -43,6 +43,10 @@ type Settings struct {
 	// Resync is how often a Ready extension is checked against Fly for
 	// drift; each requeue is jittered by up to 20%.
 	Resync time.Duration
+	// FullCheck is how often a Ready, unchanged extension's app, app
+	// secrets and Flycast address are checked on Fly, beyond its machines
+	// (look.go); 0 checks everything on every pass.
+	FullCheck time.Duration
 	// PollInterval is how soon a pass that is waiting on Fly (machines
 	// booting, an app being deleted) looks again.
 	PollInterval time.Duration
@@ -69,6 +73,9 @@ type Reconciler struct {
 	Fly       fly.Client
 	Recorder  recorder.EventRecorder
 	Settings  Settings
+
+	// checks remembers when each extension was last checked in full.
+	checks fullChecks
 }
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
@@ -126,20 +133,39 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileApp(ctx, ext, deps); err != nil {
-		return ctrl.Result{}, err
+	// See look.go: a Ready, unchanged extension costs one Fly call.
+	started := time.Now()
+	full := r.checks.due(ext, r.Settings.FullCheck, started)
+	if full {
+		if err := r.reconcileApp(ctx, ext, deps); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	var waits []time.Duration
 	wait, err := r.reconcileMachines(ctx, ext, deps, status)
+	if err != nil && !full && errors.Is(err, fly.ErrNotFound) {
+		// The app itself is gone: a look is not enough.
+		log.FromContext(ctx).Info("Fly app not found on a look; checking the extension in full", "app", ext.Status.AppName)
+		full = true
+		if err := r.reconcileApp(ctx, ext, deps); err != nil {
+			return ctrl.Result{}, err
+		}
+		wait, err = r.reconcileMachines(ctx, ext, deps, status)
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	waits = append(waits, wait)
-	if err := r.reconcileNetwork(ctx, ext); err != nil {
-		return ctrl.Result{}, err
+	if full {
+		if err := r.reconcileNetwork(ctx, ext); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if err := r.reconcileDNS(ctx, ext); err != nil {
 		return ctrl.Result{}, err
+	}
+	if full {
+		r.checks.done(ext, started)
 	}
 	return ctrl.Result{RequeueAfter: r.nextLook(waits...)}, nil
 }

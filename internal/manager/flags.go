@@ -26,6 +26,7 @@ type Flags struct {
 	DNSZone         string
 	DNSTTL          int64
 	Resync          time.Duration
+	FullCheck       time.Duration
 	PollInterval    time.Duration
 	Concurrency     int
 	StateDir        string
@@ -67,6 +68,7 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.DNSZone, "dns-zone", "ext.jetway.test", "DNS zone of extension host names")
 	fs.Int64Var(&f.DNSTTL, "dns-ttl", 60, "TTL of extension DNS records, in seconds")
 	fs.DurationVar(&f.Resync, "resync", 5*time.Minute, "How often a Ready extension is checked against Fly for drift")
+	fs.DurationVar(&f.FullCheck, "full-check", 6*time.Hour, "How often a Ready, unchanged extension's app, app secrets and Flycast address are checked on Fly too; a resync in between lists only its machines (0: every resync)")
 	fs.DurationVar(&f.PollInterval, "poll-interval", 2*time.Second, "How soon a pass waiting on Fly looks again")
 	fs.IntVar(&f.Concurrency, "concurrency", 4, "Extensions reconciled in parallel")
 	fs.DurationVar(&f.WedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
@@ -144,6 +146,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 		Controllers: extension.Settings{
 			DNSTTL:                  f.DNSTTL,
 			Resync:                  f.Resync,
+			FullCheck:               f.FullCheck,
 			PollInterval:            f.PollInterval,
 			MaxConcurrentReconciles: f.Concurrency,
 			WedgedAfter:             f.WedgedAfter,

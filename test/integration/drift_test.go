@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/fly"
 )
 
 // TestMachineDestroyedOutOfBand: a machine destroyed behind Jetway's back
@@ -52,4 +53,29 @@ func TestMachineDestroyedOutOfBand(t *testing.T) {
 		))
 	}).Should(gomega.Succeed())
 	waitReady(t, id)
+}
+
+// TestAppDeletedOutOfBand: an app deleted behind Jetway's back (`fly apps
+// destroy`) takes its machines, IPs and secrets with it. A resync only
+// lists machines, but finding the app gone turns the look into a full
+// check: the app, its secrets, its machines and a Flycast address are made
+// again, and the extension is Ready.
+func TestAppDeletedOutOfBand(t *testing.T) {
+	g := newG(t)
+	id := uniqueID("gone")
+	provision(t, provisionRequest(id, "gone-"+id, uniqueID("org")))
+	waitReady(t, id)
+	app := appName(id)
+	g.Expect(sim.DeleteAppOutOfBand(app)).To(gomega.Succeed())
+
+	g.Eventually(func(g gomega.Gomega) {
+		g.Expect(liveMachines(id)).NotTo(gomega.BeEmpty())
+		g.Expect(sim.IPAssignments(app)).NotTo(gomega.BeEmpty())
+		g.Expect(sim.Secrets(app)).To(gomega.HaveKey(fly.SecretPassword))
+		ext, err := findExtension(ctxFor(t), id)
+		g.Expect(err).NotTo(gomega.HaveOccurred())
+		g.Expect(ext).NotTo(gomega.BeNil())
+		g.Expect(meta.IsStatusConditionTrue(ext.Status.Conditions, jetwayv1.ConditionReady)).To(gomega.BeTrue())
+		g.Expect(ext.Status.FlycastIP).To(gomega.Equal(sim.IPAssignments(app)[0].IP))
+	}).Should(gomega.Succeed())
 }

@@ -223,8 +223,11 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 		},
 		Domain: domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone},
 		Controllers: extension.Settings{
-			DNSTTL:                  dnsTTL,
-			Resync:                  2 * time.Second,
+			DNSTTL: dnsTTL,
+			Resync: 2 * time.Second,
+			// Resyncs here are looks (the machine list), as in production:
+			// drift elsewhere must be found without a full check.
+			FullCheck:               time.Hour,
 			PollInterval:            300 * time.Millisecond,
 			MaxConcurrentReconciles: 4,
 			// Far above flysim's 200 ms boots, so only WedgeMachine trips it.

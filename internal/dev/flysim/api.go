@@ -93,6 +93,10 @@ func (s *Server) DestroyMachineOutOfBand(app, id string) error {
 	return s.machines.DestroyMachineOutOfBand(app, id)
 }
 
+// DeleteAppOutOfBand deletes an app as `fly apps destroy` would (see
+// machines.Server.DeleteAppOutOfBand).
+func (s *Server) DeleteAppOutOfBand(app string) error { return s.machines.DeleteAppOutOfBand(app) }
+
 // WedgeMachine leaves a machine stuck in "starting" (see
 // machines.Server.WedgeMachine).
 func (s *Server) WedgeMachine(app, id string) error { return s.machines.WedgeMachine(app, id) }

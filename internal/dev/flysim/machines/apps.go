@@ -136,6 +136,11 @@ func (s *Server) deleteApp(r *http.Request) respond.Reply {
 	if a == nil {
 		return rp
 	}
+	s.deleteAppLocked(a)
+	return respond.Empty(http.StatusAccepted)
+}
+
+func (s *Server) deleteAppLocked(a *app) {
 	for _, m := range a.machines {
 		if m.m.State != stateDestroyed {
 			s.destroyNowLocked(m, "flyd")
@@ -145,7 +150,6 @@ func (s *Server) deleteApp(r *http.Request) respond.Reply {
 		delete(s.usedIPs, ip.IP)
 	}
 	delete(s.apps, a.name)
-	return respond.Empty(http.StatusAccepted)
 }
 
 // appLocked resolves the {app} path value or renders the 404 Fly returns;

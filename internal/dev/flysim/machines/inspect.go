@@ -124,6 +124,19 @@ func (s *Server) DestroyMachineOutOfBand(app, id string) error {
 	return nil
 }
 
+// DeleteAppOutOfBand deletes an app the way an operator running `fly apps
+// destroy` would, with the cascade of a DELETE: machines, IPs, secrets.
+func (s *Server) DeleteAppOutOfBand(app string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[app]
+	if a == nil {
+		return fmt.Errorf("flysim: app %q not found", app)
+	}
+	s.deleteAppLocked(a)
+	return nil
+}
+
 // Requests counts requests by action since New, rejected ones included.
 // Action names are the second argument of each route in routes(), e.g.
 // "machine_create", "machine_wait", "lease_acquire"; unmatched paths count
