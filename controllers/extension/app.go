@@ -25,9 +25,11 @@ func (r *Reconciler) reconcileApp(ctx context.Context, ext *jetwayv1.Extension, 
 	switch {
 	case err == nil:
 	case errors.Is(err, fly.ErrNotFound):
-		if err := r.createApp(ctx, ext, name); err != nil {
+		fresh, err := r.createApp(ctx, ext, name)
+		if err != nil {
 			return err
 		}
+		deps.appIsNew = fresh
 	default:
 		extstatus.MarkFalse(ext, jetwayv1.ConditionAppReady, reasonFor(err), "Reading Fly app %s failed: %v", name, err)
 		return fmt.Errorf("get app %s: %w", name, err)
@@ -40,45 +42,46 @@ func (r *Reconciler) reconcileApp(ctx context.Context, ext *jetwayv1.Extension, 
 	return nil
 }
 
-// createApp creates the app. When Fly says the name is taken, the app is
-// adopted only if it provably belongs to this extension: it must be in our
-// organization (GetApp answers, rather than 403) and hold no machine that
-// is not this extension's.
-func (r *Reconciler) createApp(ctx context.Context, ext *jetwayv1.Extension, name string) error {
-	_, err := r.Fly.CreateApp(ctx, name, networkName(name))
+// createApp creates the app; fresh says it was made now, and so holds
+// nothing yet. When Fly says the name is taken, the app is adopted only if
+// it provably belongs to this extension: it must be in our organization
+// (GetApp answers, rather than 403) and hold no machine that is not this
+// extension's.
+func (r *Reconciler) createApp(ctx context.Context, ext *jetwayv1.Extension, name string) (fresh bool, err error) {
+	_, err = r.Fly.CreateApp(ctx, name, networkName(name))
 	if err == nil {
 		log.FromContext(ctx).Info("Created Fly app", "app", name)
 		r.Recorder.Eventf(ext, nil, "Normal", jetwayv1.ReasonAppCreated, "CreateApp", "Created Fly app %s", name)
-		return nil
+		return true, nil
 	}
 	if !errors.Is(err, fly.ErrNameTaken) && !errors.Is(err, fly.ErrConflict) {
 		if t, ok := asTerminal(err); ok {
 			extstatus.MarkFalse(ext, jetwayv1.ConditionAppReady, t.reason, "%s", t.message)
-			return t
+			return false, t
 		}
 		extstatus.MarkFalse(ext, jetwayv1.ConditionAppReady, reasonFor(err), "Creating Fly app %s failed: %v", name, err)
-		return fmt.Errorf("create app %s: %w", name, err)
+		return false, fmt.Errorf("create app %s: %w", name, err)
 	}
 	if _, gerr := r.Fly.GetApp(ctx, name); gerr != nil {
 		if errors.Is(gerr, fly.ErrUnauthorized) || errors.Is(gerr, fly.ErrNotFound) {
 			t := newTerminal(jetwayv1.ReasonAppNameTaken, "Fly app name %s is taken by another organization", name)
 			extstatus.MarkFalse(ext, jetwayv1.ConditionAppReady, t.reason, "%s", t.message)
-			return t
+			return false, t
 		}
-		return fmt.Errorf("get app %s after name_taken: %w", name, gerr)
+		return false, fmt.Errorf("get app %s after name_taken: %w", name, gerr)
 	}
 	all, lerr := r.Fly.ListMachines(ctx, name, nil)
 	if lerr != nil {
-		return fmt.Errorf("list machines of %s to prove ownership: %w", name, lerr)
+		return false, fmt.Errorf("list machines of %s to prove ownership: %w", name, lerr)
 	}
 	if m := fly.ForeignMachine(all, ext.Spec.ID); m != nil {
 		t := newTerminal(jetwayv1.ReasonAppNameTaken,
 			"Fly app %s exists and runs machine %s that is not this extension's; refusing to adopt it", name, m.ID)
 		extstatus.MarkFalse(ext, jetwayv1.ConditionAppReady, t.reason, "%s", t.message)
-		return t
+		return false, t
 	}
 	log.FromContext(ctx).Info("Adopted existing Fly app", "app", name)
-	return nil
+	return false, nil
 }
 
 // networkName puts each app on its own private network, so one customer's
@@ -88,12 +91,14 @@ func networkName(app string) string { return app }
 // ensureAppSecrets sets the credentials as app secrets when they are not
 // there yet. Credentials never change, so presence is enough.
 func (r *Reconciler) ensureAppSecrets(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
-	secrets, err := r.Fly.Secrets(ctx, ext.Status.AppName)
-	if err != nil {
-		return fmt.Errorf("list secrets of %s: %w", ext.Status.AppName, err)
-	}
-	if fly.HasCredentialSecrets(secrets) {
-		return nil
+	if !deps.appIsNew {
+		secrets, err := r.Fly.Secrets(ctx, ext.Status.AppName)
+		if err != nil {
+			return fmt.Errorf("list secrets of %s: %w", ext.Status.AppName, err)
+		}
+		if fly.HasCredentialSecrets(secrets) {
+			return nil
+		}
 	}
 	return r.Fly.SetSecrets(ctx, ext.Status.AppName, map[string]string{
 		fly.SecretUsername: deps.creds.Username,

@@ -13,6 +13,9 @@ import (
 type dependencies struct {
 	plan  *jetwayv1.ExtensionPlan
 	creds domain.Credentials
+	// appIsNew says this pass created the Fly app: it holds no secrets,
+	// machines or IPs yet, so the steps after it need not list them.
+	appIsNew bool
 }
 
 // loadDependencies resolves the plan and the credentials. A missing plan is

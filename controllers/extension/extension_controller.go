@@ -135,7 +135,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	}
 	// See look.go: a Ready, unchanged extension costs one Fly call.
 	started := time.Now()
-	full := r.checks.due(ext, r.Settings.FullCheck, started)
+	full := r.checks.due(ext, r.Settings.FullCheck, r.Settings.Resync, started)
 	if full {
 		if err := r.reconcileApp(ctx, ext, deps); err != nil {
 			return ctrl.Result{}, err
@@ -157,7 +157,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	}
 	waits = append(waits, wait)
 	if full {
-		if err := r.reconcileNetwork(ctx, ext); err != nil {
+		if err := r.reconcileNetwork(ctx, ext, deps); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

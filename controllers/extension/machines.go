@@ -21,10 +21,14 @@ import (
 // exists. It returns how soon to look again while machines are booting.
 func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies, status *statusWriter) (time.Duration, error) {
 	app := ext.Status.AppName
-	actual, err := r.Fly.ListMachines(ctx, app, map[string]string{fly.MetaExtension: ext.Spec.ID})
-	if err != nil {
-		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Listing machines failed: %v", err)
-		return 0, fmt.Errorf("list machines of %s: %w", app, err)
+	var actual []*fly.Machine
+	if !deps.appIsNew {
+		var err error
+		actual, err = r.Fly.ListMachines(ctx, app, map[string]string{fly.MetaExtension: ext.Spec.ID})
+		if err != nil {
+			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Listing machines failed: %v", err)
+			return 0, fmt.Errorf("list machines of %s: %w", app, err)
+		}
 	}
 	known := map[string]bool{}
 	for _, m := range ext.Status.Machines {

@@ -25,12 +25,15 @@ const flycastType = "private_v6"
 // caller died can still land after the next manager made another: the
 // address in status (which DNS may already name) is kept, else the oldest,
 // and every other Flycast address is released.
-func (r *Reconciler) reconcileNetwork(ctx context.Context, ext *jetwayv1.Extension) error {
+func (r *Reconciler) reconcileNetwork(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
 	app := ext.Status.AppName
-	ips, err := r.Fly.ListIPs(ctx, app)
-	if err != nil {
-		extstatus.MarkFalse(ext, jetwayv1.ConditionNetworkReady, reasonFor(err), "Listing IPs of %s failed: %v", app, err)
-		return fmt.Errorf("list ips of %s: %w", app, err)
+	var ips []fly.IPAssignment
+	if !deps.appIsNew {
+		var err error
+		if ips, err = r.Fly.ListIPs(ctx, app); err != nil {
+			extstatus.MarkFalse(ext, jetwayv1.ConditionNetworkReady, reasonFor(err), "Listing IPs of %s failed: %v", app, err)
+			return fmt.Errorf("list ips of %s: %w", app, err)
+		}
 	}
 	keep, extra := pickFlycast(ips, ext.Status.FlycastIP)
 	for _, ip := range extra {

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"testing"
+	"time"
 
 	"github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -65,6 +66,9 @@ func TestAppDeletedOutOfBand(t *testing.T) {
 	id := uniqueID("gone")
 	provision(t, provisionRequest(id, "gone-"+id, uniqueID("org")))
 	waitReady(t, id)
+	// Past the settle window after Ready (two resyncs of 2 s), when
+	// resyncs are looks: the look must notice.
+	time.Sleep(3 * 2 * time.Second)
 	app := appName(id)
 	g.Expect(sim.DeleteAppOutOfBand(app)).To(gomega.Succeed())
 

@@ -14,6 +14,8 @@ import (
 // key, and one whose caller was killed can land after the next manager made
 // its own (the chaos run met this once flysim carried out abandoned
 // requests). The app must end with one Flycast address, the one in status.
+// Such a request lands within its caller's HTTP timeout: here, just after
+// Ready, inside the resyncs that still check in full (look.go).
 func TestExtraFlycastAddressIsReleased(t *testing.T) {
 	g := newG(t)
 	ctx := ctxFor(t)
