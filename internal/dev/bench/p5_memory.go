@@ -216,6 +216,39 @@ func scrapeGauge(ctx context.Context, hc *http.Client, url, name string) (float6
 	return 0, fmt.Errorf("%s has no %s", url, name)
 }
 
+// reconcilesOfExtensions selects the Extension controller's passes among
+// controller-runtime's reconcile counters.
+const reconcilesOfExtensions = `controller_runtime_reconcile_total{controller="extension",`
+
+// scrapeSum adds up every series of a Prometheus text endpoint whose line
+// starts with prefix (a metric name and the start of its labels).
+func scrapeSum(ctx context.Context, hc *http.Client, url, prefix string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			return 0, fmt.Errorf("scrape %s: %q: %w", url, line, err)
+		}
+		sum += v
+	}
+	return sum, sc.Err()
+}
+
 // procStatusKiB reads a "kB" field of /proc/PID/status.
 func procStatusKiB(pid int, field string) (float64, error) {
 	if pid == 0 {
