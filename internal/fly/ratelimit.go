@@ -12,15 +12,20 @@ import (
 // Fly limits each action per app or machine: 1 request/s with bursts of 3,
 // Get Machine 5/s with bursts of 10, app deletions 100/min
 // (research/fly-protocol.md §7.7). Waiting here is cheaper than earning a
-// 429 and backing off. Each burst here is one below Fly's: Fly's bucket
-// then keeps a token in hand for requests that arrive closer together
+// 429 and backing off. The organization-wide buckets (app creation and
+// deletion) are the ones a burst of new or deleted extensions runs at
+// their limit for long; their burst here is one below Fly's, so Fly's
+// bucket keeps a token in hand for requests that arrive closer together
 // than they left (network jitter), which at Fly's exact burst earned a 429
-// now and then in make bench's P4.
+// now and then in make bench's P4. Per-app buckets keep Fly's burst: a new
+// extension's first passes use it.
 const (
 	defaultRate     = rate.Limit(1)
-	defaultBurst    = 3 - 1
+	defaultBurst    = 3
 	getMachineRate  = rate.Limit(5)
-	getMachineBurst = 10 - 1
+	getMachineBurst = 10
+	appCreateRate   = rate.Limit(1)
+	appCreateBurst  = 3 - 1
 	appDeleteRate   = rate.Limit(100.0 / 60.0)
 	appDeleteBurst  = 3 - 1
 )
@@ -29,6 +34,7 @@ const (
 const (
 	routeGetMachine = "GET /v1/apps/:app/machines/:id"
 	routeDeleteApp  = "DELETE /v1/apps/:app"
+	routeCreateApp  = "POST /v1/apps"
 )
 
 // limits hands out one token bucket per (action, app or machine), the way
@@ -67,6 +73,8 @@ func (l *limits) bucket(action, scope string) *rate.Limiter {
 				return b
 			}
 			b = rate.NewLimiter(appDeleteRate, appDeleteBurst)
+		case routeCreateApp:
+			b = rate.NewLimiter(appCreateRate, appCreateBurst)
 		default:
 			b = rate.NewLimiter(defaultRate, defaultBurst)
 		}
