@@ -17,7 +17,9 @@ import (
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
-// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;delete
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;watch;create;delete
+// (watch: the manager's cache holds the tombstone ConfigMaps, by label; list
+// already reaches every ConfigMap, so watch shows nothing more.)
 // Name claims are Leases in the manager's own namespace, where the leader
 // election Role (config/rbac/leader_election_role.yaml) already grants them.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
