@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +96,10 @@ func runSuite(m *testing.M) (code int) {
 	if testing.Verbose() {
 		logOut = os.Stderr
 	}
-	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logOut))
+	// Every log line is also searched for the API server refusing the
+	// manager (see rbac_test.go): a refused watch only logs, and leaves a
+	// cache that never updates.
+	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(io.MultiWriter(logOut, refusals)))
 	ctrl.SetLogger(logger)
 
 	env := &envtest.Environment{
@@ -140,7 +144,11 @@ func runSuite(m *testing.M) (code int) {
 	}
 	defer os.RemoveAll(stateDir)
 
-	currentOptions = managerOptions(cfg, addr, stateDir, simServer.URL, logger)
+	managerConfig, err := leastPrivilegeConfig(context.Background(), env, k8s, "default")
+	if err != nil {
+		return fail("manager's RBAC: %v", err)
+	}
+	currentOptions = managerOptions(managerConfig, addr, stateDir, simServer.URL, logger)
 	runErr := startManager()
 	defer func() {
 		if err := stopManager(); err != nil {
@@ -155,7 +163,13 @@ func runSuite(m *testing.M) (code int) {
 	if err := createPlans(context.Background()); err != nil {
 		return fail("create plans: %v", err)
 	}
-	return m.Run()
+	code = m.Run()
+	if lines := refusals.seen(); len(lines) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the API server refused the manager %d times; config/rbac lacks a verb:\n%s\n",
+			len(lines), strings.Join(lines[:min(len(lines), 5)], "\n"))
+		return 1
+	}
+	return code
 }
 
 var (
