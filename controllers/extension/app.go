@@ -20,6 +20,9 @@ func credentialsSecretName(ext *jetwayv1.Extension) string {
 // reconcileApp makes sure the extension's Fly app exists, on its own
 // network, and carries the credentials as app secrets.
 func (r *Reconciler) reconcileApp(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
+	if err := r.loadCredentials(ctx, ext, deps); err != nil {
+		return err
+	}
 	name := ext.Status.AppName
 	_, err := r.Fly.GetApp(ctx, name)
 	switch {

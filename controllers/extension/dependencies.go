@@ -11,16 +11,17 @@ import (
 
 // dependencies are the Kubernetes-side inputs of a pass.
 type dependencies struct {
-	plan  *jetwayv1.ExtensionPlan
+	plan *jetwayv1.ExtensionPlan
+	// creds are loaded by reconcileApp, in full checks only.
 	creds domain.Credentials
 	// appIsNew says this pass created the Fly app: it holds no secrets,
 	// machines or IPs yet, so the steps after it need not list them.
 	appIsNew bool
 }
 
-// loadDependencies resolves the plan and the credentials. A missing plan is
-// terminal (an operator must create it or fix the Extension); a new
-// ExtensionPlan does not trigger a pass, so the resync picks it up.
+// loadDependencies resolves the plan. A missing plan is terminal (an
+// operator must create it or fix the Extension); a new ExtensionPlan does
+// not trigger a pass, so the resync picks it up.
 func (r *Reconciler) loadDependencies(ctx context.Context, ext *jetwayv1.Extension) (*dependencies, error) {
 	plan, err := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan)
 	if err != nil {
@@ -30,10 +31,18 @@ func (r *Reconciler) loadDependencies(ctx context.Context, ext *jetwayv1.Extensi
 		}
 		return nil, err
 	}
-	creds, err := domain.EnsureCredentials(ctx, r.Client, r.APIReader, r.Scheme, ext, domain.DefaultUsername(plan, ext))
-	if err != nil {
-		return nil, err
-	}
 	ext.Status.CredentialsSecret = credentialsSecretName(ext)
-	return &dependencies{plan: plan, creds: creds}, nil
+	return &dependencies{plan: plan}, nil
+}
+
+// loadCredentials reads the extension's credentials, making their Secret
+// the first time. Only a full check needs them (they go into the app's
+// secrets), so a look costs no read of the Secret.
+func (r *Reconciler) loadCredentials(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
+	creds, err := domain.EnsureCredentials(ctx, r.Client, r.APIReader, r.Scheme, ext, domain.DefaultUsername(deps.plan, ext))
+	if err != nil {
+		return err
+	}
+	deps.creds = creds
+	return nil
 }

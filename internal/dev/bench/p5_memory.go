@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -163,7 +162,7 @@ func readMemory(ctx context.Context, pid int, metricsAddr, pprofAddr, profile st
 	if err := download(ctx, hc, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", profile); err != nil {
 		return m, err
 	}
-	live, err := scrapeGauge(ctx, hc, "http://"+metricsAddr+"/metrics", "go_gc_heap_live_bytes")
+	live, err := scrapeSum(ctx, hc, "http://"+metricsAddr+"/metrics", "go_gc_heap_live_bytes", nil)
 	if err != nil {
 		return m, err
 	}
@@ -191,62 +190,6 @@ func download(ctx context.Context, hc *http.Client, url, path string) error {
 	}
 	_, err = io.Copy(f, resp.Body)
 	return errors.Join(err, f.Close())
-}
-
-// scrapeGauge reads one unlabelled gauge from a Prometheus text endpoint.
-func scrapeGauge(ctx context.Context, hc *http.Client, url, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// name value, or name{labels} value: the first series of the name.
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, name); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
-			return strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		}
-	}
-	return 0, fmt.Errorf("%s has no %s", url, name)
-}
-
-// reconcilesOfExtensions selects the Extension controller's passes among
-// controller-runtime's reconcile counters.
-const reconcilesOfExtensions = `controller_runtime_reconcile_total{controller="extension",`
-
-// scrapeSum adds up every series of a Prometheus text endpoint whose line
-// starts with prefix (a metric name and the start of its labels).
-func scrapeSum(ctx context.Context, hc *http.Client, url, prefix string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return 0, fmt.Errorf("scrape %s: %q: %w", url, line, err)
-		}
-		sum += v
-	}
-	return sum, sc.Err()
 }
 
 // procStatusKiB reads a "kB" field of /proc/PID/status.

@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// extensionController selects the Extension controller's series among
+// controller-runtime's reconcile counters.
+var extensionController = map[string]string{"controller": "extension"}
+
 // measureIdleCost runs P6: the Fly API calls an idle Ready extension costs
 // per resync, counted at flysim. The manager resyncs every P6Resync (each
 // requeue jittered by up to 20%, so 1.1× on average) and its orphan
@@ -36,7 +40,7 @@ func measureIdleCost(ctx context.Context, cfg Config) Result {
 	time.Sleep(settle)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	passesURL := "http://" + s.metricsAddrs[0] + "/metrics"
-	passesBefore, err := scrapeSum(ctx, hc, passesURL, reconcilesOfExtensions)
+	passesBefore, err := scrapeSum(ctx, hc, passesURL, "controller_runtime_reconcile_total", extensionController)
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -53,7 +57,7 @@ func measureIdleCost(ctx context.Context, cfg Config) Result {
 	}
 	after := s.sim.Requests()
 	elapsed := time.Since(start)
-	passesAfter, err := scrapeSum(ctx, hc, passesURL, reconcilesOfExtensions)
+	passesAfter, err := scrapeSum(ctx, hc, passesURL, "controller_runtime_reconcile_total", extensionController)
 	if err != nil {
 		r.Err = err.Error()
 		return r

@@ -88,7 +88,7 @@ func waitLeader(ctx context.Context, s *stack, timeout time.Duration) (int, erro
 			if m.Pid() == 0 {
 				continue
 			}
-			v, err := scrapeGauge(ctx, hc, "http://"+s.metricsAddrs[i]+"/metrics", "leader_election_master_status")
+			v, err := scrapeSum(ctx, hc, "http://"+s.metricsAddrs[i]+"/metrics", "leader_election_master_status", nil)
 			if err == nil && v == 1 {
 				return i, nil
 			}
