@@ -1,6 +1,8 @@
 package flysim
 
 import (
+	"time"
+
 	fly "github.com/superfly/fly-go"
 	"github.com/superfly/fly-go/flaps"
 
@@ -14,6 +16,8 @@ import (
 type (
 	Faults           = machines.Faults
 	Stats            = machines.Stats
+	MachineInfo      = machines.MachineInfo
+	StateChange      = machines.StateChange
 	OAuthOptions     = oauth.Options
 	OAuthClient      = oauth.Client
 	OAuthUser        = oauth.User
@@ -80,6 +84,24 @@ func (s *Server) Machines(app string) []fly.Machine { return s.machines.Machines
 
 // AllMachines is Machines across all apps, apps in name order.
 func (s *Server) AllMachines() []fly.Machine { return s.machines.AllMachines() }
+
+// AllMachineIDs lists every machine ever created, destroyed ones and those
+// of deleted apps included, in creation order (see
+// machines.Server.AllMachineIDs).
+func (s *Server) AllMachineIDs() []MachineInfo { return s.machines.AllMachineIDs() }
+
+// RunningTime is how long a machine spent started within [from, to), from
+// the simulator's uncapped state log rather than the events Fly shows (see
+// machines.Server.RunningTime).
+func (s *Server) RunningTime(machineID string, from, to time.Time) time.Duration {
+	return s.machines.RunningTime(machineID, from, to)
+}
+
+// StateHistory is a machine's state log, oldest first (see
+// machines.Server.StateHistory).
+func (s *Server) StateHistory(machineID string) []StateChange {
+	return s.machines.StateHistory(machineID)
+}
 
 // IPAssignments returns app's assigned addresses; nil for an unknown app.
 func (s *Server) IPAssignments(app string) []flaps.IPAssignment { return s.machines.IPAssignments(app) }

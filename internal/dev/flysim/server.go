@@ -52,6 +52,10 @@ type Options struct {
 	// stopping or suspending it. 0 turns autostop off. See
 	// flysim/machines/autostop.go.
 	IdleAfter time.Duration
+	// EventHistory is how many of a machine's events the Machines API
+	// shows, newest first; older ones roll off. 0 means the default, 10.
+	// See machines.Options.EventHistory.
+	EventHistory int
 	// OAuth, when set, turns on Fly's OAuth server under /oauth (see
 	// flysim/oauth). Nil: those routes answer 404.
 	OAuth *OAuthOptions
@@ -89,14 +93,15 @@ func New(opts Options) *Server {
 		events: events.New(opts.EventsURL, opts.EventsSecret),
 	}
 	s.machines = machines.New(machines.Options{
-		Token:     opts.Token,
-		OrgSlug:   opts.OrgSlug,
-		BootTime:  opts.BootTime,
-		Latency:   opts.Latency,
-		Faults:    opts.Faults,
-		Now:       opts.Now,
-		IdleAfter: opts.IdleAfter,
-		OnChange:  s.machineChanged,
+		Token:        opts.Token,
+		OrgSlug:      opts.OrgSlug,
+		BootTime:     opts.BootTime,
+		Latency:      opts.Latency,
+		Faults:       opts.Faults,
+		Now:          opts.Now,
+		IdleAfter:    opts.IdleAfter,
+		EventHistory: opts.EventHistory,
+		OnChange:     s.machineChanged,
 	})
 	s.shareFaults()
 	if opts.OAuth != nil {

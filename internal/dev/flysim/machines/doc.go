@@ -32,4 +32,30 @@
 //
 // Every machine state change is reported to Options.OnChange; flysim turns
 // those into the machine events of flysim/events.
+//
+// Event history is capped. A machine's events (the "events" of GET machine
+// and list machines, and GET .../events) are only its newest
+// Options.EventHistory, default 10, newest first; older ones roll off for
+// good, and the simulator does not keep them either, so memory per machine
+// is bounded. Fly does not document how many events it keeps, and its API
+// spec has no paging for them; flyctl's `machine status` shows only recent
+// ones, as "Event Logs" (a flyctl change to show a machine's whole
+// history, superfly/flyctl#3645, went to GraphQL for it rather than the
+// Machines API). 10 is chosen small, likely stricter than Fly, so that a
+// client metering from events has to read them often enough and detect
+// when some rolled off (the oldest event it sees is newer than the newest
+// it saw the time before).
+//
+// The state log is the truth for billing. Apart from the events and
+// uncapped, every machine has a log of every state it entered and when (by
+// Options.Now), from "created" on, appended by setStateLocked and kept
+// after the machine is destroyed and after its app is deleted.
+// RunningTime(id, from, to) sums its time in "started" within a window,
+// StateHistory returns the log, AllMachineIDs lists every machine ever
+// created. Each change into or out of "started" records its event at the
+// same moment (the same Options.Now reading with a settable clock,
+// microseconds apart with the real one; event timestamps are whole
+// milliseconds), so a client that read every event in time computes the
+// same running time to within a millisecond per start and stop, and one
+// that let events roll off unread does not.
 package machines

@@ -28,7 +28,17 @@ type machine struct {
 	app *app
 	m   fly.Machine // authoritative record; Events and LeaseNonce unused here
 
-	events   []event // newest first, as Fly returns them
+	// events is what Fly shows of the machine's history: the newest
+	// Options.EventHistory events, newest first, as Fly returns them. Older
+	// ones roll off (see addEventLocked). eventsAdded counts every event
+	// ever recorded, rolled off or not.
+	events      []event
+	eventsAdded int
+	// states is every state the machine has been in, oldest first, from
+	// its creation on: the simulator's own truth about how long it ran
+	// (see RunningTime). Unlike events it is never capped, and it outlives
+	// the machine's destruction and its app's deletion.
+	states   []stateChange
 	cordoned bool
 	lease    *lease
 	versions []string // every instance id this machine has had, oldest first
@@ -50,6 +60,18 @@ type event struct {
 	fly.MachineEvent
 }
 
+// stateChange is one entry of a machine's state log: the state it entered
+// and when, by Options.Now.
+type stateChange struct {
+	at    time.Time
+	state string
+}
+
+// addEventLocked records an event as the newest of m's history. Only the
+// newest Options.EventHistory are kept, as Fly only lists a machine's
+// recent events: the oldest rolls off in place, so a machine's events cost
+// bounded memory however long it lives. Views copy them out under the lock
+// (machineViewLocked, machineEvents, machineCopy) and never share m.events.
 func (s *Server) addEventLocked(m *machine, typ, status, source string) {
 	ev := event{ID: s.ulidLocked(), MachineEvent: fly.MachineEvent{
 		Type:      typ,
@@ -57,18 +79,38 @@ func (s *Server) addEventLocked(m *machine, typ, status, source string) {
 		Source:    source,
 		Timestamp: s.now().UnixMilli(), // Fly event timestamps are milliseconds
 	}}
-	m.events = append([]event{ev}, m.events...)
-	if len(m.events) == 1 { // a machine's first event is its creation
+	if len(m.events) < s.opts.EventHistory {
+		m.events = append(m.events, event{})
+	}
+	copy(m.events[1:], m.events) // shift right; the oldest falls off the end
+	m.events[0] = ev
+	m.eventsAdded++
+	if m.eventsAdded == 1 { // a machine's first event is its creation
 		s.changedLocked(m)
 	}
 }
 
-// setStateLocked records a state change and wakes waiters.
+// eventsLocked copies m's events, newest first, for a view.
+func eventsLocked(m *machine) []event {
+	return append([]event(nil), m.events...)
+}
+
+// setStateLocked records a state change in m's state log and wakes
+// waiters. Every change into or out of "started" has recorded its event
+// just before, at the same moment by Options.Now (see the transitions
+// below); only "starting" is entered without one (see causeLocked).
 func (s *Server) setStateLocked(m *machine, state string) {
+	now := s.now()
 	m.m.State = state
-	m.m.UpdatedAt = s.now().Format(time.RFC3339)
+	m.m.UpdatedAt = now.Format(time.RFC3339)
+	logStateLocked(m, now, state)
 	s.broadcastLocked()
 	s.changedLocked(m) // Options.OnChange, autostop; see change.go
+}
+
+// logStateLocked appends to m's state log.
+func logStateLocked(m *machine, at time.Time, state string) {
+	m.states = append(m.states, stateChange{at: at, state: state})
 }
 
 // beginLocked starts a user-driven operation: pending transitions from an

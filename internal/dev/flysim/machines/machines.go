@@ -21,7 +21,7 @@ type machineView struct {
 }
 
 func (s *Server) machineViewLocked(m *machine) machineView {
-	v := machineView{Machine: m.m, Events: m.events, Cordoned: m.cordoned}
+	v := machineView{Machine: m.m, Events: eventsLocked(m), Cordoned: m.cordoned}
 	v.Machine.Events = nil
 	v.LeaseNonce = "" // only the create response carries a nonce
 	return v
@@ -107,7 +107,9 @@ func (s *Server) createMachine(r *http.Request) respond.Reply {
 		versions: []string{ver},
 	}
 	s.machines[m.m.ID] = m
+	s.created = append(s.created, m)
 	a.machines = append(a.machines, m)
+	logStateLocked(m, s.now(), stateCreated)
 	s.addEventLocked(m, "launch", stateCreated, "user")
 	var nonce string
 	if in.LeaseTTL > 0 {

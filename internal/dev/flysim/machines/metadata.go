@@ -68,7 +68,8 @@ func (s *Server) deleteMetadata(r *http.Request) respond.Reply {
 	return respond.Empty(http.StatusNoContent)
 }
 
-// machineEvents lists events newest first, destroyed machines included.
+// machineEvents lists the events Fly still shows (the newest
+// Options.EventHistory), newest first, destroyed machines included.
 func (s *Server) machineEvents(r *http.Request) respond.Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -76,6 +77,9 @@ func (s *Server) machineEvents(r *http.Request) respond.Reply {
 	if m == nil {
 		return rp
 	}
-	out := append([]event{}, m.events...)
+	out := eventsLocked(m)
+	if out == nil {
+		out = []event{} // [] rather than null, as Fly answers
+	}
 	return respond.JSON(http.StatusOK, out)
 }

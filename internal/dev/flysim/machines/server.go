@@ -36,6 +36,12 @@ type Options struct {
 	// services have autostop "stop" or "suspend" go without traffic before
 	// stopping or suspending it. 0 turns autostop off. See autostop.go.
 	IdleAfter time.Duration
+	// EventHistory is how many of a machine's events Fly shows: GET machine,
+	// list machines and GET .../events all carry only the newest
+	// EventHistory, newest first, and older ones are gone for good. 0 (or
+	// less) means DefaultEventHistory. How long a machine really ran is
+	// kept apart, uncapped (see RunningTime).
+	EventHistory int
 	// OnChange, when set, is told about every machine state change (see
 	// Change). It is called with the state lock held, in the order the
 	// changes happen, so it must return quickly and must not call back
@@ -44,6 +50,12 @@ type Options struct {
 }
 
 const defaultBootTime = 300 * time.Millisecond
+
+// DefaultEventHistory is Options.EventHistory's default. Fly does not
+// document how many events it keeps per machine; 10 is chosen small, and
+// so likely stricter than Fly, so that a client that meters from events
+// must read often and notice when some rolled off. See doc.go.
+const DefaultEventHistory = 10
 
 // Server is the Machines API. It is an http.Handler serving that API alone
 // (as its tests use it); flysim mounts the same routes on its shared mux
@@ -69,6 +81,7 @@ type Server struct {
 	apps     map[string]*app
 	appSeq   int32
 	machines map[string]*machine // by id, across apps; ids are globally unique like Fly's
+	created  []*machine          // every machine ever created, in creation order, destroyed ones too
 	ipSeq    uint32
 	usedIPs  map[string]bool
 	requests map[string]int
@@ -93,6 +106,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.EventHistory <= 0 {
+		opts.EventHistory = DefaultEventHistory
 	}
 	if err := opts.Faults.Validate(); err != nil {
 		panic("flysim: invalid Options.Faults: " + err.Error())
