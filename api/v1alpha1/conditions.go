@@ -14,6 +14,12 @@ const (
 	// ConditionFlyNotified is owned by the webhook notifier: True once Fly
 	// has acknowledged the extension's current state.
 	ConditionFlyNotified = "FlyNotified"
+	// ConditionUsageProven is True while Fly's machine events prove every
+	// second of the extension's metered machine time since its ledger's
+	// openFrom; False names time that was not billed because its events
+	// rolled off Fly's list before they were read. It is not part of
+	// Ready: billing never holds back service.
+	ConditionUsageProven = "UsageProven"
 )
 
 // Condition reasons. CamelCase, stable: tools and people match on them.
@@ -54,6 +60,8 @@ const (
 	ReasonDelivering         = "Delivering"
 	ReasonWebhookFailing     = "WebhookFailing"
 	ReasonWebhookAbandoned   = "WebhookAbandoned"
+	ReasonEventsMetered      = "EventsMetered"
+	ReasonEventsRolledOff    = "EventsRolledOff"
 )
 
 // Finalizer holds an Extension until its Fly app, machines and IPs are gone.

@@ -156,18 +156,44 @@ type ConnectionSpec struct {
 	Username string `json:"username,omitempty"`
 }
 
-// PricingSpec is a plan's price. Money is integer micro-units: 1 USD = 1,000,000.
+// PricingSpec is a plan's price. Money is integer micro-units: 1 USD =
+// 1,000,000. What is charged is what ran on Fly, metered from each
+// machine's own event history (docs/billing.md).
+// +kubebuilder:validation:XValidation:rule="!has(self.machineHourMicrosBySize) || self.machineHourMicrosBySize.all(k, self.machineHourMicrosBySize[k] >= 0)",message="prices must not be negative"
 type PricingSpec struct {
 	// currency is the three-letter (ISO 4217) code of the currency the
-	// prices are in.
+	// prices are in. It must be the provider's billing currency
+	// (--billing-currency); usage on a plan in another currency is
+	// recorded unpriced.
 	// +optional
 	// +kubebuilder:default=USD
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
 	Currency string `json:"currency,omitempty"`
-	// machineHourMicros is charged per machine per hour it exists.
+	// machineHourMicros is charged per hour a machine runs (is in Fly's
+	// "started" state), for every size machineHourMicrosBySize does not
+	// name.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MachineHourMicros int64 `json:"machineHourMicros,omitempty"`
+	// machineHourMicrosBySize is the price of an hour of running by Fly
+	// guest size, named as Fly names sizes ("shared-cpu-1x",
+	// "performance-2x"); a size named here overrides machineHourMicros.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	MachineHourMicrosBySize map[string]int64 `json:"machineHourMicrosBySize,omitempty"`
+	// volumeGBHourMicros is charged per GB of volume per hour it exists,
+	// once extensions have volumes.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	VolumeGBHourMicros int64 `json:"volumeGBHourMicros,omitempty"`
+}
+
+// MachineHourPrice is what an hour of running costs a machine of size.
+func (p PricingSpec) MachineHourPrice(size string) int64 {
+	if v, ok := p.MachineHourMicrosBySize[size]; ok {
+		return v
+	}
+	return p.MachineHourMicros
 }
 
 // ExtensionPlanStatus is what the controllers observed about a plan.

@@ -56,6 +56,32 @@ type OrganizationStatus struct {
 	// memberCount is the number of recorded members.
 	// +optional
 	MemberCount int `json:"memberCount,omitempty"`
+	// usage is what the organization's extensions cost today and
+	// yesterday, written by the billing controller.
+	// +optional
+	Usage *OrganizationUsage `json:"usage,omitempty"`
+}
+
+// OrganizationUsage summarises an organization's bill for people; Fly
+// reads the full figures from the billing API.
+type OrganizationUsage struct {
+	// currency is the ISO 4217 code of the amounts.
+	Currency string `json:"currency"`
+	// todayMicros is today's usage so far (UTC).
+	TodayMicros int64 `json:"todayMicros"`
+	// yesterdayMicros is yesterday's usage (UTC), final once published.
+	YesterdayMicros int64 `json:"yesterdayMicros"`
+	// today is todayMicros for people, such as "1.234567 USD".
+	Today string `json:"today"`
+	// yesterday is yesterdayMicros for people.
+	Yesterday string `json:"yesterday"`
+	// closedThrough is the last UTC day (YYYY-MM-DD) through which every
+	// day is closed: published as a BillingDay, or with no usage to
+	// publish. Fly is answered final figures for those days only.
+	// +optional
+	ClosedThrough string `json:"closedThrough,omitempty"`
+	// updatedAt is when these figures were computed.
+	UpdatedAt metav1.Time `json:"updatedAt"`
 }
 
 // Organization is the provider-side account of a Fly organization.
@@ -66,6 +92,8 @@ type OrganizationStatus struct {
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`
 // +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.memberCount`
+// +kubebuilder:printcolumn:name="Today",type=string,JSONPath=`.status.usage.today`
+// +kubebuilder:printcolumn:name="Yesterday",type=string,JSONPath=`.status.usage.yesterday`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Organization struct {
 	metav1.TypeMeta `json:",inline"`

@@ -44,6 +44,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extensio
 		}
 		return ctrl.Result{RequeueAfter: r.Settings.PollInterval}, nil
 	}
+	if err := r.closeLedger(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
 	ep := &externaldns.DNSEndpoint{}
 	ep.Name, ep.Namespace = domain.DNSEndpointName(ext.Name), ext.Namespace
 	if err := client.IgnoreNotFound(r.Delete(ctx, ep)); err != nil {
@@ -88,6 +91,15 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Warning", jetwayv1.ReasonAppNameTaken, "DeleteApp",
 			"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
 		return true, nil
+	}
+	// The app's deletion destroys its machines: their usage is recorded
+	// first, from this list.
+	plan, err := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan)
+	if err != nil {
+		plan = nil // priced as when last metered; see billing.Observation
+	}
+	if err := r.meterUsage(ctx, ext, plan, machines, r.Settings.Billing.Now(), true); err != nil {
+		return false, err
 	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {
 		extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)

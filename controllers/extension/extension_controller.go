@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
@@ -61,6 +62,9 @@ type Settings struct {
 	// app name someone else released, heals without an operator. 0 waits
 	// for a change to the Extension or its plan.
 	StalledRecheck time.Duration
+	// Billing prices and times the usage the meter records on every look
+	// (usage.go).
+	Billing billing.Settings
 }
 
 // Reconciler reconciles an Extension against Fly.
@@ -82,6 +86,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=jetway.dev,resources=usageledgers,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=create
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete

@@ -29,6 +29,11 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Listing machines failed: %v", err)
 			return 0, fmt.Errorf("list machines of %s: %w", app, err)
 		}
+		// Metered before anything below can destroy a machine: Fly
+		// forgets destroyed machines and their events.
+		if err := r.meterUsage(ctx, ext, deps.plan, actual, r.Settings.Billing.Now(), true); err != nil {
+			return 0, err
+		}
 	}
 	known := map[string]bool{}
 	for _, m := range ext.Status.Machines {

@@ -63,9 +63,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	org.Status.MemberCount = len(org.Spec.Members)
 	if !equality.Semantic.DeepEqual(before.Status, org.Status) {
-		// The whole status is this controller's, so the apply needs no
-		// precondition: it only ever states what this pass observed.
-		if _, perr := ssa.ApplyStatus(ctx, r.Client, org, FieldOwner, "", org.Status); perr != nil {
+		// The status is this controller's but for usage (the billing
+		// controller's), so the apply needs no precondition: it only ever
+		// states what this pass observed.
+		owned := org.Status
+		owned.Usage = nil
+		if _, perr := ssa.ApplyStatus(ctx, r.Client, org, FieldOwner, "", owned); perr != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("apply organization status: %w", perr))
 		}
 	}

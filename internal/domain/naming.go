@@ -69,6 +69,12 @@ func Namespace(flyOrgID string) string { return join("fly", flyOrgID, 63) }
 // ExtensionName is the Extension object's name for a Fly extension id.
 func ExtensionName(flyID string) string { return join("ext", flyID, 63) }
 
+// UsageLedgerName is the UsageLedger of the extension with Fly id flyID,
+// in its organization's namespace. It is named by the Fly id, not by the
+// Extension object, so that it outlives the object and a GitOps-named
+// Extension meters into the same ledger as a gateway-made one would.
+func UsageLedgerName(flyID string) string { return join("usage", flyID, 63) }
+
 // AppName is the Fly app that runs an extension. Fly app names are global,
 // lowercase and at most 63 characters; prefix names the provider.
 func AppName(prefix, flyID string) string {

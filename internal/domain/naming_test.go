@@ -15,11 +15,12 @@ func TestNamesAreValidStableAndDistinct(t *testing.T) {
 	for _, id := range ids {
 		for kind, name := range map[string]string{
 			"org": OrganizationName(id), "ns": Namespace(id), "ext": ExtensionName(id), "app": AppName("jetway", id),
+			"usage": UsageLedgerName(id),
 		} {
 			if len(name) > 63 || !dns1123Label.MatchString(name) {
 				t.Errorf("%s name %q for id %q is not a DNS-1123 label", kind, name, id)
 			}
-			if name != map[string]func(string) string{"org": OrganizationName, "ns": Namespace, "ext": ExtensionName,
+			if name != map[string]func(string) string{"org": OrganizationName, "ns": Namespace, "ext": ExtensionName, "usage": UsageLedgerName,
 				"app": func(s string) string { return AppName("jetway", s) }}[kind](id) {
 				t.Errorf("%s name for %q is not stable", kind, id)
 			}

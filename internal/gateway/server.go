@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/signing"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// unique across organizations and replicas (see domain.ClaimName);
 	// default "default".
 	Domain domain.Settings
+	// Billing is the provider-wide billing choices: the currency answered
+	// and the clock that says which day is today.
+	Billing billing.Settings
 	// DefaultRegion is the primary region when Fly sends none.
 	DefaultRegion string
 	// RequestTimeout bounds the work for one request.
@@ -137,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH "+b+"/extensions/{id}", s.handleUpdate)
 	mux.HandleFunc("DELETE "+b+"/extensions/{id}", s.handleDelete)
 	mux.HandleFunc("POST "+b+"/extensions/events", s.handleEvents)
+	mux.HandleFunc("GET "+b+"/billing", s.handleBilling)
 	if s.cfg.Browser != nil {
 		s.cfg.Browser.Register(mux)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jetway-dev/jetway/controllers/extension"
 	"github.com/jetway-dev/jetway/controllers/notifier"
 	"github.com/jetway-dev/jetway/controllers/sweepers"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/gateway"
@@ -52,6 +53,8 @@ type Flags struct {
 	StalledRecheck  time.Duration
 	TombstoneTTL    time.Duration
 	ClaimsNamespace string
+	BillingCurrency string
+	BillingGrace    time.Duration
 }
 
 // Register adds the manager flags to cmd; defaultAddr is the gateway's.
@@ -91,6 +94,8 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.OAuthSecret, "oauth-client-secret", "", "The provider's OAuth client secret at Fly (prefer the environment variable)")
 	fs.StringVar(&f.FlyOAuthURL, "fly-oauth-url", "https://api.fly.io", "Origin of Fly's OAuth server (/oauth/authorize, /oauth/token, /oauth/token/info)")
 	fs.StringVar(&f.SessionSecret, "session-secret", "", "Secret(s) of at least 32 bytes sealing dashboard cookies, comma-separated while rotating (first seals)")
+	fs.StringVar(&f.BillingCurrency, "billing-currency", "USD", "ISO 4217 currency Jetway bills in; plans priced in another are metered unpriced")
+	fs.DurationVar(&f.BillingGrace, "billing-close-grace", time.Hour, "How long after a UTC day ends its bill waits for every machine to be proven past midnight before it is published anyway, unproven time unbilled")
 	fs.DurationVar(&f.SessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
 }
 
@@ -138,6 +143,10 @@ func (f *Flags) Options(secrets [][]byte) Options {
 		},
 		StateDir:     f.StateDir,
 		TombstoneTTL: f.TombstoneTTL,
+		Billing: billing.Settings{
+			Currency:   f.BillingCurrency,
+			CloseGrace: f.BillingGrace,
+		},
 		Domain: domain.Settings{
 			AppNamePrefix:   f.AppNamePrefix,
 			DNSZone:         f.DNSZone,

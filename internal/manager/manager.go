@@ -26,10 +26,12 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	billingctl "github.com/jetway-dev/jetway/controllers/billing"
 	"github.com/jetway-dev/jetway/controllers/extension"
 	"github.com/jetway-dev/jetway/controllers/notifier"
 	"github.com/jetway-dev/jetway/controllers/organization"
 	"github.com/jetway-dev/jetway/controllers/sweepers"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/domain"
@@ -90,6 +92,9 @@ type Options struct {
 	Notifier notifier.Settings
 	// Sweeper configures the orphan sweeper; a zero Interval disables it.
 	Sweeper sweepers.OrphanSettings
+	// Billing is the provider-wide billing choices, handed to the meter,
+	// the billing controller and the gateway alike.
+	Billing billing.Settings
 	// TombstoneTTL is how long a deleted extension's tombstone is kept
 	// (repeated DELETEs answer 200 meanwhile); 0 keeps them forever.
 	TombstoneTTL time.Duration
@@ -193,6 +198,7 @@ func Run(ctx context.Context, opts Options) error {
 func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names domain.Settings) error {
 	extSettings := opts.Controllers
 	extSettings.Domain = names
+	extSettings.Billing = opts.Billing
 	if err := (&extension.Reconciler{
 		Client:    client.WithFieldOwner(mgr.GetClient(), string(extension.FieldOwner)),
 		APIReader: mgr.GetAPIReader(),
@@ -206,6 +212,15 @@ func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names 
 	orgs := &organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner))}
 	if err := orgs.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
+	}
+
+	if err := (&billingctl.Reconciler{
+		Client:       client.WithFieldOwner(mgr.GetClient(), string(billingctl.FieldOwner)),
+		Settings:     opts.Billing,
+		Resync:       extSettings.Resync,
+		PollInterval: max(extSettings.PollInterval, time.Second),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up billing controller: %w", err)
 	}
 
 	if opts.WebhookURL != "" {
@@ -261,6 +276,7 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 	gcfg := opts.Gateway
 	gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
 	gcfg.Domain = names
+	gcfg.Billing = opts.Billing
 	dash, err := newDashboard(ctx, mgr, opts, names)
 	if err != nil {
 		return nil, errors.Join(err, nonces.Close())
@@ -336,6 +352,7 @@ func durationPtr(d time.Duration) *time.Duration { return &d }
 // replica leads; the gateway serves on every replica from its start.
 var gatewayReads = []client.Object{
 	&jetwayv1.Extension{}, &jetwayv1.ExtensionPlan{}, &jetwayv1.Organization{}, &corev1.ConfigMap{},
+	&jetwayv1.UsageLedger{}, &jetwayv1.BillingDay{},
 }
 
 // warmCaches starts the informers for gatewayReads and waits until each has
