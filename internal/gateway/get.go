@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/domain"
 )
 
@@ -29,7 +32,36 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.answerMissing(w, r, id)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.resourceOf(ext))
+	usage, err := s.usageToday(r.Context(), ext)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resourceWithUsage{Resource: s.resourceOf(ext), Usage: usage})
+}
+
+// resourceWithUsage is the GET answer: the resource, as webhooks carry it
+// too, and the extension's usage today. Webhooks leave usage out: it moves
+// with every look, and a webhook per look would flood Fly.
+type resourceWithUsage struct {
+	domain.Resource
+	Usage billing.DayEntry `json:"usage"`
+}
+
+// usageToday is the extension's usage so far on the current UTC day, from
+// its ledger in the cache; none yet is zero.
+func (s *Server) usageToday(ctx context.Context, ext *jetwayv1.Extension) (billing.DayEntry, error) {
+	today := billing.DateOf(s.cfg.Billing.Now())
+	ledger := &jetwayv1.UsageLedger{}
+	key := client.ObjectKey{Namespace: ext.Namespace, Name: domain.UsageLedgerName(ext.Spec.ID)}
+	books := billing.Books{}
+	switch err := s.client.Get(ctx, key, ledger); {
+	case err == nil:
+		books.Ledgers = []*jetwayv1.UsageLedger{ledger}
+	case !apierrors.IsNotFound(err):
+		return billing.DayEntry{}, fmt.Errorf("read usage ledger %s: %w", key.Name, err)
+	}
+	return books.Day(today), nil
 }
 
 // answerMissing tells a deleted extension from one never seen; both are 404

@@ -176,6 +176,9 @@ func Run(ctx context.Context, opts Options) error {
 	if err := domain.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	if opts.Billing.Currency == "" {
+		opts.Billing.Currency = "USD"
+	}
 	// The one naming value every consumer gets.
 	names := opts.Domain
 	names.ClaimsNamespace = claimsNamespace(opts)

@@ -30,6 +30,7 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/controllers/extension"
 	"github.com/jetway-dev/jetway/controllers/notifier"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/domain"
@@ -235,7 +236,8 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			FailingAfter:            3,
 			MaxConcurrentReconciles: 4,
 		},
-		Domain: domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone},
+		Domain:  domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone},
+		Billing: billing.Settings{Currency: "USD", CloseGrace: time.Hour},
 		Controllers: extension.Settings{
 			DNSTTL: dnsTTL,
 			Resync: 2 * time.Second,
