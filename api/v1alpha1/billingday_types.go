@@ -16,15 +16,21 @@ const (
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="a published billing day never changes"
 type BillingDaySpec struct {
 	// organizationID is the Fly organization billed.
+	// +required
 	// +kubebuilder:validation:MinLength=1
-	OrganizationID string `json:"organizationID"`
+	OrganizationID string `json:"organizationID,omitempty"`
 	// date is the UTC day, YYYY-MM-DD.
+	// +required
+	// +kubebuilder:validation:MinLength=10
 	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
-	Date string `json:"date"`
+	Date string `json:"date,omitempty"`
 	// currency is the ISO 4217 code of every amount.
+	// +required
+	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
-	Currency string `json:"currency"`
+	Currency string `json:"currency,omitempty"`
 	// totalMicros is the sum of the items' amounts.
+	// +required
 	// +kubebuilder:validation:Minimum=0
 	TotalMicros int64 `json:"totalMicros"`
 	// unprovenSeconds is machine time that day Fly's history could not
@@ -33,10 +39,12 @@ type BillingDaySpec struct {
 	// +kubebuilder:validation:Minimum=0
 	UnprovenSeconds int64 `json:"unprovenSeconds,omitempty"`
 	// closedAt is when the day was published.
-	ClosedAt metav1.Time `json:"closedAt"`
+	// +required
+	ClosedAt metav1.Time `json:"closedAt,omitzero"`
 	// items are the day's charges, one per extension, meter, size, region
 	// and price, in a stable order.
 	// +optional
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100000
 	Items []BillingItem `json:"items,omitempty"`
 }
@@ -44,12 +52,16 @@ type BillingDaySpec struct {
 // BillingItem is one charge of a day.
 type BillingItem struct {
 	// extensionID is the Fly resource id.
-	ExtensionID string `json:"extensionID"`
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	ExtensionID string `json:"extensionID,omitempty"`
 	// extensionName is the extension's name.
 	// +optional
 	ExtensionName string `json:"extensionName,omitempty"`
 	// meter is what is charged for: machine.
-	Meter string `json:"meter"`
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	Meter string `json:"meter,omitempty"`
 	// size is the Fly guest size.
 	// +optional
 	Size string `json:"size,omitempty"`
@@ -57,13 +69,16 @@ type BillingItem struct {
 	// +optional
 	Region string `json:"region,omitempty"`
 	// quantitySeconds is the time charged, in whole seconds.
+	// +required
 	// +kubebuilder:validation:Minimum=0
 	QuantitySeconds int64 `json:"quantitySeconds"`
 	// unitPriceMicrosPerHour is the price of an hour.
+	// +required
 	// +kubebuilder:validation:Minimum=0
 	UnitPriceMicrosPerHour int64 `json:"unitPriceMicrosPerHour"`
 	// amountMicros is quantitySeconds × unitPriceMicrosPerHour / 3600,
 	// rounded down to a whole micro-unit.
+	// +required
 	// +kubebuilder:validation:Minimum=0
 	AmountMicros int64 `json:"amountMicros"`
 }
@@ -80,10 +95,12 @@ type BillingItem struct {
 type BillingDay struct {
 	metav1.TypeMeta `json:",inline"`
 	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// spec is the published day.
-	Spec BillingDaySpec `json:"spec"`
+	// +required
+	Spec BillingDaySpec `json:"spec,omitzero"`
 }
 
 // BillingDayList is a list of BillingDays.

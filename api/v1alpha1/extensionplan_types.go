@@ -159,7 +159,6 @@ type ConnectionSpec struct {
 // PricingSpec is a plan's price. Money is integer micro-units: 1 USD =
 // 1,000,000. What is charged is what ran on Fly, metered from each
 // machine's own event history (docs/billing.md).
-// +kubebuilder:validation:XValidation:rule="!has(self.machineHourMicrosBySize) || self.machineHourMicrosBySize.all(k, self.machineHourMicrosBySize[k] >= 0)",message="prices must not be negative"
 type PricingSpec struct {
 	// currency is the three-letter (ISO 4217) code of the currency the
 	// prices are in. It must be the provider's billing currency
@@ -179,8 +178,10 @@ type PricingSpec struct {
 	// guest size, named as Fly names sizes ("shared-cpu-1x",
 	// "performance-2x"); a size named here overrides machineHourMicros.
 	// +optional
-	// +kubebuilder:validation:MaxProperties=64
-	MachineHourMicrosBySize map[string]int64 `json:"machineHourMicrosBySize,omitempty"`
+	// +listType=map
+	// +listMapKey=size
+	// +kubebuilder:validation:MaxItems=64
+	MachineHourMicrosBySize []SizePrice `json:"machineHourMicrosBySize,omitempty"`
 	// volumeGBHourMicros is charged per GB of volume per hour it exists,
 	// once extensions have volumes.
 	// +optional
@@ -188,10 +189,25 @@ type PricingSpec struct {
 	VolumeGBHourMicros int64 `json:"volumeGBHourMicros,omitempty"`
 }
 
+// SizePrice is the price of an hour of running at one guest size.
+type SizePrice struct {
+	// size is Fly's name of the guest size, such as shared-cpu-2x.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	Size string `json:"size,omitempty"`
+	// machineHourMicros is the price of an hour.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	MachineHourMicros int64 `json:"machineHourMicros"`
+}
+
 // MachineHourPrice is what an hour of running costs a machine of size.
 func (p PricingSpec) MachineHourPrice(size string) int64 {
-	if v, ok := p.MachineHourMicrosBySize[size]; ok {
-		return v
+	for _, sp := range p.MachineHourMicrosBySize {
+		if sp.Size == size {
+			return sp.MachineHourMicros
+		}
 	}
 	return p.MachineHourMicros
 }

@@ -66,14 +66,19 @@ type OrganizationStatus struct {
 // reads the full figures from the billing API.
 type OrganizationUsage struct {
 	// currency is the ISO 4217 code of the amounts.
+	// +required
 	Currency string `json:"currency"`
 	// todayMicros is today's usage so far (UTC).
+	// +required
 	TodayMicros int64 `json:"todayMicros"`
 	// yesterdayMicros is yesterday's usage (UTC), final once published.
+	// +required
 	YesterdayMicros int64 `json:"yesterdayMicros"`
 	// today is todayMicros for people, such as "1.234567 USD".
+	// +required
 	Today string `json:"today"`
 	// yesterday is yesterdayMicros for people.
+	// +required
 	Yesterday string `json:"yesterday"`
 	// closedThrough is the last UTC day (YYYY-MM-DD) through which every
 	// day is closed: published as a BillingDay, or with no usage to
@@ -81,6 +86,7 @@ type OrganizationUsage struct {
 	// +optional
 	ClosedThrough string `json:"closedThrough,omitempty"`
 	// updatedAt is when these figures were computed.
+	// +required
 	UpdatedAt metav1.Time `json:"updatedAt"`
 }
 

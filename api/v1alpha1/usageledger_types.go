@@ -14,21 +14,25 @@ import (
 // and then drops that day's usage from here (docs/billing.md).
 type UsageLedgerSpec struct {
 	// extensionID is the Fly resource id of the metered extension.
+	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="extensionID is immutable"
-	ExtensionID string `json:"extensionID"`
+	ExtensionID string `json:"extensionID,omitempty"`
 	// extensionName is the extension's name, as billing items show it.
 	// +optional
 	ExtensionName string `json:"extensionName,omitempty"`
 	// organizationID is the Fly organization the usage is billed to.
+	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="organizationID is immutable"
-	OrganizationID string `json:"organizationID"`
+	OrganizationID string `json:"organizationID,omitempty"`
 	// openFrom is the first UTC day (YYYY-MM-DD) this ledger holds usage
 	// for. Days before it are published as BillingDays, or were before
 	// metering began; usage before it is never recorded again.
+	// +required
+	// +kubebuilder:validation:MinLength=10
 	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
-	OpenFrom string `json:"openFrom"`
+	OpenFrom string `json:"openFrom,omitempty"`
 	// deletedAt is when the extension was deprovisioned, its final usage
 	// recorded. The ledger is removed once every day through it is
 	// published.
@@ -46,8 +50,9 @@ type UsageLedgerSpec struct {
 // MachineUsage is what Fly's event history proves about one machine.
 type MachineUsage struct {
 	// id is Fly's machine id.
+	// +required
 	// +kubebuilder:validation:MinLength=1
-	ID string `json:"id"`
+	ID string `json:"id,omitempty"`
 	// region is the Fly region the machine runs in.
 	// +optional
 	Region string `json:"region,omitempty"`
@@ -66,12 +71,14 @@ type MachineUsage struct {
 	// segments are the proven running intervals, oldest first. While the
 	// machine runs, the last one ends at provenThrough.
 	// +optional
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20000
 	Segments []UsageSegment `json:"segments,omitempty"`
 	// gaps are intervals Fly's history no longer covers (events rolled
 	// off between two looks): never billed, and reported on the
 	// extension's UsageProven condition.
 	// +optional
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=1000
 	Gaps []UsageGap `json:"gaps,omitempty"`
 }
@@ -81,11 +88,15 @@ type MachineUsage struct {
 // event is known by its time and its place among events of the same time.
 type MeteredEvent struct {
 	// at is the event's Fly timestamp.
+	// +required
 	At metav1.MicroTime `json:"at"`
 	// seen is how many events with exactly this timestamp are metered.
+	// +required
 	// +kubebuilder:validation:Minimum=1
 	Seen int32 `json:"seen"`
 	// status is the state the event left the machine in.
+	// +required
+	// +kubebuilder:validation:MinLength=1
 	Status string `json:"status"`
 }
 
@@ -94,21 +105,30 @@ type MeteredEvent struct {
 type UsageSegment struct {
 	// from is when the machine started running (Fly's event time), or when
 	// the price or size last changed.
+	// +required
 	From metav1.MicroTime `json:"from"`
 	// to is when it stopped running, or how far a look has proven it still
 	// runs.
+	// +required
 	To metav1.MicroTime `json:"to"`
 	// size is the Fly guest size it ran at, such as shared-cpu-1x.
+	// +required
+	// +kubebuilder:validation:MinLength=1
 	Size string `json:"size"`
 	// unitPriceMicrosPerHour is what an hour of it costs.
+	// +required
 	// +kubebuilder:validation:Minimum=0
 	UnitPriceMicrosPerHour int64 `json:"unitPriceMicrosPerHour"`
 }
 
 // UsageGap is an interval whose machine state Fly's history cannot prove.
 type UsageGap struct {
+	// from is the last moment the machine's state was proven.
+	// +required
 	From metav1.MicroTime `json:"from"`
-	To   metav1.MicroTime `json:"to"`
+	// to is the oldest event Fly still listed.
+	// +required
+	To metav1.MicroTime `json:"to"`
 }
 
 // UsageLedger is the meter's durable record of one extension's machine
@@ -125,10 +145,12 @@ type UsageGap struct {
 type UsageLedger struct {
 	metav1.TypeMeta `json:",inline"`
 	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// spec is the record itself.
-	Spec UsageLedgerSpec `json:"spec"`
+	// +required
+	Spec UsageLedgerSpec `json:"spec,omitzero"`
 }
 
 // UsageLedgerList is a list of UsageLedgers.

@@ -202,7 +202,7 @@ func (r *Reconciler) pruneLedgers(ctx context.Context, b *books, now time.Time) 
 		for openFrom < today && b.published[openFrom] != nil {
 			openFrom = billing.NextDate(openFrom)
 		}
-		if l.Spec.DeletedAt != nil && !l.Spec.DeletedAt.Time.After(billing.StartOf(openFrom)) {
+		if l.Spec.DeletedAt != nil && !l.Spec.DeletedAt.After(billing.StartOf(openFrom)) {
 			if err := r.Delete(ctx, l); client.IgnoreNotFound(err) != nil {
 				return fmt.Errorf("remove usage ledger %s: %w", l.Name, err)
 			}

@@ -242,7 +242,7 @@ func endRun(mu *jetwayv1.MachineUsage, at time.Time) {
 		return
 	}
 	seg.To = metav1.NewMicroTime(maxTime(at, seg.From.Time))
-	if !seg.To.Time.After(seg.From.Time) {
+	if !seg.To.After(seg.From.Time) {
 		mu.Segments = mu.Segments[:len(mu.Segments)-1]
 	}
 }

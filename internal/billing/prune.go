@@ -25,7 +25,7 @@ func Prune(ledger *jetwayv1.UsageLedgerSpec, openFrom string) bool {
 		var segs []jetwayv1.UsageSegment
 		for i, seg := range mu.Segments {
 			isOpen := open != nil && i == len(mu.Segments)-1
-			if !seg.To.Time.After(cut) && !isOpen {
+			if !seg.To.After(cut) && !isOpen {
 				continue
 			}
 			seg.From = metav1.NewMicroTime(maxTime(seg.From.Time, cut))
@@ -35,14 +35,14 @@ func Prune(ledger *jetwayv1.UsageLedgerSpec, openFrom string) bool {
 		mu.Segments = segs
 		var gaps []jetwayv1.UsageGap
 		for _, g := range mu.Gaps {
-			if g.To.Time.After(cut) {
+			if g.To.After(cut) {
 				g.From = metav1.NewMicroTime(maxTime(g.From.Time, cut))
 				gaps = append(gaps, g)
 			}
 		}
 		mu.Gaps = gaps
 		// A machine gone before the cut has nothing left to say.
-		if mu.GoneAt != nil && !mu.GoneAt.Time.After(cut) && len(segs) == 0 && len(gaps) == 0 {
+		if mu.GoneAt != nil && !mu.GoneAt.After(cut) && len(segs) == 0 && len(gaps) == 0 {
 			continue
 		}
 		machines = append(machines, mu)

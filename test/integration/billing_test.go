@@ -43,7 +43,7 @@ func TestBillingMetersWhatRanOnFly(t *testing.T) {
 		Spec: jetwayv1.ExtensionPlanSpec{
 			Image:      standardImage,
 			Connection: jetwayv1.ConnectionSpec{Config: map[string]string{"LOGJAM_URL": connTemplate}, Port: 5432},
-			Pricing:    jetwayv1.PricingSpec{MachineHourMicros: 1, MachineHourMicrosBySize: map[string]int64{"shared-cpu-1x": 3_600_000}},
+			Pricing:    jetwayv1.PricingSpec{MachineHourMicros: 1, MachineHourMicrosBySize: []jetwayv1.SizePrice{{Size: "shared-cpu-1x", MachineHourMicros: 3_600_000}}},
 		},
 	}
 	g.Expect(k8s.Create(ctx, plan)).To(gomega.Succeed())
