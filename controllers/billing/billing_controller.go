@@ -47,7 +47,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, org); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	books, err := r.readBooks(ctx, domain.Namespace(org.Spec.ID))
+	books, err := r.readBooks(ctx, org.Spec.ID)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -80,10 +80,14 @@ type books struct {
 	extensions []jetwayv1.Extension
 }
 
-func (r *Reconciler) readBooks(ctx context.Context, ns string) (*books, error) {
+// readBooks reads an organization's ledgers and extensions wherever they
+// live (GitOps may put extensions in any namespace) and its published days,
+// which live in its namespace.
+func (r *Reconciler) readBooks(ctx context.Context, orgID string) (*books, error) {
+	ns := domain.Namespace(orgID)
 	b := &books{namespace: ns, published: map[string]*jetwayv1.BillingDay{}}
 	var ledgers jetwayv1.UsageLedgerList
-	if err := r.List(ctx, &ledgers, client.InNamespace(ns)); err != nil {
+	if err := r.List(ctx, &ledgers, client.MatchingFields{domain.IndexLedgerOrganization: orgID}); err != nil {
 		return nil, fmt.Errorf("list usage ledgers: %w", err)
 	}
 	for i := range ledgers.Items {
@@ -97,7 +101,7 @@ func (r *Reconciler) readBooks(ctx context.Context, ns string) (*books, error) {
 		b.published[days.Items[i].Spec.Date] = &days.Items[i]
 	}
 	var exts jetwayv1.ExtensionList
-	if err := r.List(ctx, &exts, client.InNamespace(ns)); err != nil {
+	if err := r.List(ctx, &exts, client.MatchingFields{domain.IndexOrganizationID: orgID}); err != nil {
 		return nil, fmt.Errorf("list extensions: %w", err)
 	}
 	b.extensions = exts.Items

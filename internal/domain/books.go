@@ -10,8 +10,9 @@ import (
 	"github.com/jetway-dev/jetway/internal/billing"
 )
 
-// BooksOf reads an organization's billing objects (its UsageLedgers and
-// published BillingDays, in its namespace) through c, which the gateway and
+// BooksOf reads an organization's billing objects (its UsageLedgers,
+// wherever its extensions live, and its published BillingDays, in its
+// namespace) through c, which the gateway and
 // the dashboard give as the manager's cache. The objects are the cache's
 // own, not copies (a billing GET of a large organization would spend most
 // of its time copying): the caller must not modify them.
@@ -22,7 +23,7 @@ func BooksOf(ctx context.Context, c client.Reader, org *jetwayv1.Organization) (
 		books.ClosedThrough = org.Status.Usage.ClosedThrough
 	}
 	var ledgers jetwayv1.UsageLedgerList
-	if err := c.List(ctx, &ledgers, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+	if err := c.List(ctx, &ledgers, client.MatchingFields{IndexLedgerOrganization: org.Spec.ID}, client.UnsafeDisableDeepCopy); err != nil {
 		return books, fmt.Errorf("list usage ledgers of %s: %w", ns, err)
 	}
 	for i := range ledgers.Items {

@@ -28,6 +28,12 @@ const (
 	// That, not the name itself, is what must be unique: "My DB" and
 	// "my-db" are different names with one DNS name.
 	DNSLabelIndex = "jetway.dev/dns-label"
+	// IndexOrganizationID is spec.organization.id: an organization's
+	// extensions, wherever they live (GitOps may put them in any
+	// namespace).
+	IndexOrganizationID = "spec.organization.id"
+	// IndexLedgerOrganization is a UsageLedger's spec.organizationID.
+	IndexLedgerOrganization = "spec.organizationID"
 )
 
 // ExtensionIndex is one field index on Extensions.
@@ -54,6 +60,7 @@ var ExtensionIndexes = []ExtensionIndex{
 		return nil
 	}},
 	{DNSLabelIndex, func(o client.Object) []string { return []string{DNSLabel(o.(*jetwayv1.Extension).Spec.Name)} }},
+	{IndexOrganizationID, func(o client.Object) []string { return []string{o.(*jetwayv1.Extension).Spec.Organization.ID} }},
 }
 
 // SetupIndexes registers the indexes with the manager's field indexer. Call it
@@ -63,6 +70,11 @@ func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 		if err := idx.IndexField(ctx, &jetwayv1.Extension{}, ix.Field, ix.Extract); err != nil {
 			return fmt.Errorf("index extensions by %s: %w", ix.Field, err)
 		}
+	}
+	if err := idx.IndexField(ctx, &jetwayv1.UsageLedger{}, IndexLedgerOrganization, func(o client.Object) []string {
+		return []string{o.(*jetwayv1.UsageLedger).Spec.OrganizationID}
+	}); err != nil {
+		return fmt.Errorf("index usage ledgers by organization: %w", err)
 	}
 	return nil
 }
