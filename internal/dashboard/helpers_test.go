@@ -143,7 +143,7 @@ func newFakeClient(t *testing.T) client.Client {
 		Reason: "MachineCreated", Note: "Created primary machine m-primary-1 in mad", Action: "CreateMachine", ReportingController: "jetway"}
 	return fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(ext, plan, secret, org, event).WithStatusSubresource(ext).
-		WithIndex(&jetwayv1.Extension{}, indexOrganizationID, func(o client.Object) []string {
+		WithIndex(&jetwayv1.Extension{}, domain.IndexOrganizationID, func(o client.Object) []string {
 			return []string{o.(*jetwayv1.Extension).Spec.Organization.ID}
 		}).
 		WithIndex(&eventsv1.Event{}, "regarding.uid", func(o client.Object) []string {

@@ -7,29 +7,12 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/domain"
 )
 
-// indexOrganizationID indexes Extensions by Fly organization id, for the
-// organization page: GitOps may put an organization's extensions in any
-// namespace, so listing one namespace would miss some.
-const indexOrganizationID = "spec.organization.id"
-
 // +kubebuilder:rbac:groups=jetway.dev,resources=organizations,verbs=get;list;watch;create;update;patch
-
-// SetupIndexes registers the dashboard's field index. Call it before the
-// manager starts.
-func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &jetwayv1.Extension{}, indexOrganizationID, func(o client.Object) []string {
-		return []string{o.(*jetwayv1.Extension).Spec.Organization.ID}
-	}); err != nil {
-		return fmt.Errorf("index extensions by organization: %w", err)
-	}
-	return nil
-}
 
 // organizationKnown reports whether Jetway has an Organization for Fly's
 // organization id.
@@ -48,7 +31,7 @@ func (h *Handler) organizationKnown(ctx context.Context, orgID string) (bool, er
 // extensionsOf lists an organization's extensions by name.
 func (h *Handler) extensionsOf(ctx context.Context, orgID string) ([]jetwayv1.Extension, error) {
 	var list jetwayv1.ExtensionList
-	if err := h.client.List(ctx, &list, client.MatchingFields{indexOrganizationID: orgID}); err != nil {
+	if err := h.client.List(ctx, &list, client.MatchingFields{domain.IndexOrganizationID: orgID}); err != nil {
 		return nil, fmt.Errorf("list extensions of organization %s: %w", orgID, err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Spec.Name < list.Items[j].Spec.Name })

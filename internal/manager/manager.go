@@ -304,9 +304,6 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 // newDashboard builds the SSO endpoints and dashboard pages the gateway
 // serves. With no OAuth client configured they answer that sign-in is off.
 func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options, names domain.Settings) (*dashboard.Handler, error) {
-	if err := dashboard.SetupIndexes(ctx, mgr); err != nil {
-		return nil, err
-	}
 	cfg := opts.Dashboard
 	cfg.ExternalURL = opts.Gateway.ExternalURL
 	cfg.BasePath = opts.Gateway.BasePath
