@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -155,4 +156,25 @@ func TestBillingRefusals(t *testing.T) {
 		g.Expect(st.Currency).To(gomega.Equal("USD"))
 		return code
 	}).Should(gomega.Equal(http.StatusOK))
+}
+
+// TestPublishedBillingDayNeverChanges: the API server itself refuses any
+// edit of a published day, whoever tries.
+func TestPublishedBillingDayNeverChanges(t *testing.T) {
+	g := newG(t)
+	ctx := ctxFor(t)
+	org := uniqueID("frozen")
+	ns := domain.Namespace(org)
+	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(gomega.Succeed())
+	day := &jetwayv1.BillingDay{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-12-05", Namespace: ns},
+		Spec: jetwayv1.BillingDaySpec{OrganizationID: org, Date: "2026-12-05", Currency: "USD", TotalMicros: 45600,
+			ClosedAt: metav1.Now(), Items: []jetwayv1.BillingItem{{ExtensionID: "x", Meter: "machine", Size: "shared-cpu-1x",
+				Region: "iad", QuantitySeconds: 86400, UnitPriceMicrosPerHour: 1900, AmountMicros: 45600}}},
+	}
+	g.Expect(k8s.Create(ctx, day)).To(gomega.Succeed())
+	day.Spec.TotalMicros = 1
+	err := k8s.Update(ctx, day)
+	g.Expect(err).To(gomega.HaveOccurred())
+	g.Expect(err.Error()).To(gomega.ContainSubstring("a published billing day never changes"))
 }
