@@ -47,7 +47,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, org); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	books, err := r.readBooks(ctx, org.Spec.ID)
+	books, err := r.readBooks(ctx, org)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -72,36 +72,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
-// books are an organization's billing objects, as the cache holds them.
+// books are an organization's billing objects, as domain.BooksOf reads
+// them from the cache (not copies: nothing here modifies them), and its
+// extensions.
 type books struct {
+	billing.Books
 	namespace  string
-	ledgers    []*jetwayv1.UsageLedger
-	published  map[string]*jetwayv1.BillingDay
 	extensions []jetwayv1.Extension
 }
 
-// readBooks reads an organization's ledgers and extensions wherever they
-// live (GitOps may put extensions in any namespace) and its published days,
-// which live in its namespace.
-func (r *Reconciler) readBooks(ctx context.Context, orgID string) (*books, error) {
-	ns := domain.Namespace(orgID)
-	b := &books{namespace: ns, published: map[string]*jetwayv1.BillingDay{}}
-	var ledgers jetwayv1.UsageLedgerList
-	if err := r.List(ctx, &ledgers, client.MatchingFields{domain.IndexLedgerOrganization: orgID}); err != nil {
-		return nil, fmt.Errorf("list usage ledgers: %w", err)
+// readBooks reads the organization's ledgers, published days and
+// extensions; ledgers and extensions wherever they live (GitOps may put
+// extensions in any namespace).
+func (r *Reconciler) readBooks(ctx context.Context, org *jetwayv1.Organization) (*books, error) {
+	held, err := domain.BooksOf(ctx, r.Client, org)
+	if err != nil {
+		return nil, err
 	}
-	for i := range ledgers.Items {
-		b.ledgers = append(b.ledgers, &ledgers.Items[i])
-	}
-	var days jetwayv1.BillingDayList
-	if err := r.List(ctx, &days, client.InNamespace(ns)); err != nil {
-		return nil, fmt.Errorf("list billing days: %w", err)
-	}
-	for i := range days.Items {
-		b.published[days.Items[i].Spec.Date] = &days.Items[i]
-	}
+	b := &books{Books: held, namespace: domain.Namespace(org.Spec.ID)}
 	var exts jetwayv1.ExtensionList
-	if err := r.List(ctx, &exts, client.MatchingFields{domain.IndexOrganizationID: orgID}); err != nil {
+	if err := r.List(ctx, &exts, client.MatchingFields{domain.IndexOrganizationID: org.Spec.ID}); err != nil {
 		return nil, fmt.Errorf("list extensions: %w", err)
 	}
 	b.extensions = exts.Items
@@ -117,20 +107,20 @@ func (r *Reconciler) publishEndedDays(ctx context.Context, org *jetwayv1.Organiz
 	today := billing.DateOf(now)
 	yesterday := billing.DateOf(now.Add(-billing.Day))
 	first := yesterday
-	for _, l := range b.ledgers {
+	for _, l := range b.Ledgers {
 		if l.Spec.OpenFrom < first {
 			first = l.Spec.OpenFrom
 		}
 	}
 	closedThrough := billing.DateOf(billing.StartOf(first).Add(-billing.Day))
 	for day := first; day < today; day = billing.NextDate(day) {
-		if b.published[day] != nil {
+		if b.Published[day] != nil {
 			closedThrough = day
 			continue
 		}
 		end := billing.StartOf(day).Add(billing.Day)
 		unproven := r.unproven(b, day, end, now)
-		covering := b.covering(day)
+		covering := b.Covering(day)
 		if len(covering) == 0 && unproven == "" {
 			closedThrough = day // nothing was metered that day
 			continue
@@ -158,7 +148,7 @@ func (r *Reconciler) publishEndedDays(ctx context.Context, org *jetwayv1.Organiz
 			return closedThrough, false, fmt.Errorf("publish billing day %s: %w", day, err)
 		}
 		log.FromContext(ctx).Info("Published billing day", "date", day, "totalMicros", bill.TotalMicros, "items", len(bill.Items))
-		b.published[day] = bd
+		b.Published[day] = bd
 		closedThrough = day
 	}
 	return closedThrough, false, nil
@@ -167,7 +157,7 @@ func (r *Reconciler) publishEndedDays(ctx context.Context, org *jetwayv1.Organiz
 // unproven names what keeps day from being proven through end, or "".
 func (r *Reconciler) unproven(b *books, day string, end, now time.Time) string {
 	metered := map[string]bool{}
-	for _, l := range b.ledgers {
+	for _, l := range b.Ledgers {
 		metered[l.Spec.ExtensionID] = true
 		if l.Spec.OpenFrom > day {
 			continue
@@ -186,24 +176,13 @@ func (r *Reconciler) unproven(b *books, day string, end, now time.Time) string {
 	return ""
 }
 
-// covering are the ledgers that hold usage on day.
-func (b *books) covering(day string) []*jetwayv1.UsageLedger {
-	var out []*jetwayv1.UsageLedger
-	for _, l := range b.ledgers {
-		if l.Spec.OpenFrom <= day {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // pruneLedgers moves each ledger's openFrom past its published days and
 // removes the ledgers of deleted extensions with nothing left to publish.
 func (r *Reconciler) pruneLedgers(ctx context.Context, b *books, now time.Time) error {
 	today := billing.DateOf(now)
-	for _, l := range b.ledgers {
+	for i, l := range b.Ledgers {
 		openFrom := l.Spec.OpenFrom
-		for openFrom < today && b.published[openFrom] != nil {
+		for openFrom < today && b.Published[openFrom] != nil {
 			openFrom = billing.NextDate(openFrom)
 		}
 		if l.Spec.DeletedAt != nil && !l.Spec.DeletedAt.After(billing.StartOf(openFrom)) {
@@ -222,7 +201,7 @@ func (r *Reconciler) pruneLedgers(ctx context.Context, b *books, now time.Time) 
 		if err := r.Update(ctx, pruned); err != nil {
 			return fmt.Errorf("prune usage ledger %s: %w", l.Name, err)
 		}
-		*l = *pruned
+		b.Ledgers[i] = pruned
 	}
 	return nil
 }
@@ -234,12 +213,12 @@ func (r *Reconciler) summarize(ctx context.Context, org *jetwayv1.Organization, 
 	usage := &jetwayv1.OrganizationUsage{
 		Currency:      r.Settings.Currency,
 		ClosedThrough: closedThrough,
-		TodayMicros:   billing.Bill(today, b.covering(today), false).TotalMicros,
+		TodayMicros:   billing.Bill(today, b.Covering(today), false).TotalMicros,
 	}
-	if bd := b.published[yesterday]; bd != nil {
+	if bd := b.Published[yesterday]; bd != nil {
 		usage.YesterdayMicros = bd.Spec.TotalMicros
 	} else {
-		usage.YesterdayMicros = billing.Bill(yesterday, b.covering(yesterday), false).TotalMicros
+		usage.YesterdayMicros = billing.Bill(yesterday, b.Covering(yesterday), false).TotalMicros
 	}
 	usage.Today = billing.FormatMicros(usage.TodayMicros, usage.Currency)
 	usage.Yesterday = billing.FormatMicros(usage.YesterdayMicros, usage.Currency)

@@ -56,7 +56,7 @@ func (b Books) Day(date string) DayEntry {
 	if b.ClosedThrough != "" && date <= b.ClosedThrough {
 		return DayEntry{Date: date, Final: true, Items: []ItemEntry{}}
 	}
-	bill := Bill(date, b.covering(date), false)
+	bill := Bill(date, b.Covering(date), false)
 	return DayEntry{Date: date, TotalMicros: bill.TotalMicros, UnprovenSeconds: bill.UnprovenSeconds,
 		Items: itemEntries(bill.Items)}
 }
@@ -70,7 +70,8 @@ func (b Books) Range(from, to string) []DayEntry {
 	return out
 }
 
-func (b Books) covering(date string) []*jetwayv1.UsageLedger {
+// Covering are the ledgers that hold usage on date.
+func (b Books) Covering(date string) []*jetwayv1.UsageLedger {
 	var out []*jetwayv1.UsageLedger
 	for _, l := range b.Ledgers {
 		if l.Spec.OpenFrom <= date {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,7 +41,7 @@ func (s *Server) handleBilling(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	books, err := s.booksOf(r.Context(), org)
+	books, err := domain.BooksOf(r.Context(), s.client, org)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -52,9 +51,4 @@ func (s *Server) handleBilling(w http.ResponseWriter, r *http.Request) {
 		Currency:       s.cfg.Billing.Currency,
 		Days:           books.Range(q.from, q.to),
 	})
-}
-
-// booksOf reads an organization's billing objects from the cache.
-func (s *Server) booksOf(ctx context.Context, org *jetwayv1.Organization) (billing.Books, error) {
-	return domain.BooksOf(ctx, s.client, org)
 }
