@@ -44,6 +44,10 @@ func TestChaosConverges(t *testing.T) {
 		t.Fatalf("the run was too small to mean anything: %d crash points, %d extensions provisioned, %d replicas wedged",
 			rep.CrashPoints, rep.Provisioned, rep.WedgedReplicas)
 	}
+	if rep.Billing.MachineDays < rep.Provisioned || rep.Billing.PublishedDays < 1 {
+		t.Fatalf("the billing check compared too little to mean anything: %d machine-days for %d extensions, %d published days",
+			rep.Billing.MachineDays, rep.Provisioned, rep.Billing.PublishedDays)
+	}
 }
 
 // testWriter sends progress lines to the test log.

@@ -37,7 +37,7 @@ const (
 )
 
 var invariantOrder = []string{invReady, invOrphanApps, invOrphanMach, invOrphanIPs, invDuplicates,
-	invFinalizers, invDeletedAlive, invFlyStatus, invAnswers, invManagerExits}
+	invFinalizers, invDeletedAlive, invFlyStatus, invAnswers, invManagerExits, invBilled, invClosedDays}
 
 // findings collects violations by invariant.
 type findings map[string][]string

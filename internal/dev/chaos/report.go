@@ -53,6 +53,9 @@ type Report struct {
 	// cleaned up.
 	SweptApps, SweptMachines int
 
+	// Billing is what the billing invariants compared.
+	Billing BillingFigures
+
 	// Invariants holds every invariant's violations, empty when it held.
 	Invariants map[string][]string
 }
@@ -102,6 +105,13 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, kind := range sortedKeys(r.Injected) {
 		row("faults injected: "+kind, r.Injected[kind])
 	}
+	b := r.Billing
+	row("billing: machine-days compared", b.MachineDays)
+	row("billing: billed vs flysim ran (max drift of one machine-day)", fmt.Sprintf("%s vs %s (%s)",
+		b.Billed.Round(time.Millisecond), b.Ran.Round(time.Millisecond), b.MaxDrift.Round(time.Millisecond)))
+	row("billing: unproven (rolled off), after last proof, never metered", fmt.Sprintf("%s, %s, %s",
+		b.Unproven.Round(time.Millisecond), b.AfterLastProof.Round(time.Millisecond), b.NeverMetered.Round(time.Millisecond)))
+	row("billing: days published by the crash loop's end, unchanged after", b.PublishedDays)
 	row("chaos phase", r.Chaos.Round(100*time.Millisecond))
 	converge := r.ConvergeTime.Round(100 * time.Millisecond).String()
 	if !r.Converged {

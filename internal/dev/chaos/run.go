@@ -62,6 +62,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer stack.Close()
+	historyDay, err := seedHistory(ctx, stack.K8s, time.Now())
+	if err != nil {
+		return nil, err
+	}
 
 	model := make([]*extension, cfg.Extensions)
 	spread := cfg.chaosWindow() * 6 / 10
@@ -88,6 +92,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if killErr != nil {
 		return nil, fmt.Errorf("crash loop: %w", killErr)
 	}
+	published, err := snapshotClosedDays(ctx, stack.K8s)
+	if err != nil {
+		return nil, err
+	}
 
 	// From here the manager stays up and Fly behaves: whatever is still
 	// wrong after the wait is Jetway's to fix.
@@ -109,6 +117,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Gateway5xx += checkCall.stats.served5xx()
 	rep.RateLimitedAfter = rep.RateLimited - limitedUnderChaos
 	rep.Invariants = found
+	for inv, vs := range checkBilling(ctx, stack, published, historyDay, &rep.Billing) {
+		found[inv] = append(found[inv], vs...)
+	}
 	for _, a := range drv.anomalies {
 		found.add(invAnswers, "%s", a)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	corev1 "k8s.io/api/core/v1"
 	"net"
 	"net/http"
 	"os"
@@ -192,6 +193,10 @@ func freeAddr() (string, error) {
 // product (its request signing included) into the harness.
 func scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
+	// Core types for the billing history's namespace (history.go).
+	if err := corev1.AddToScheme(s); err != nil {
+		panic("chaos: " + err.Error())
+	}
 	if err := jetwayv1.AddToScheme(s); err != nil {
 		panic("chaos: " + err.Error()) // only a duplicate registration fails
 	}
