@@ -3,7 +3,8 @@
 // the SSO URL; the customer signs in at Fly (OAuth, with state and PKCE),
 // Jetway admits members of the extension's organization only, records them
 // in the Organization, and shows server-rendered pages read from the
-// Extension's status. Sessions live in sealed cookies, so every replica can
+// Extension's status and from the organization's billing books (the same
+// figures GET /billing answers Fly). Sessions live in sealed cookies, so every replica can
 // serve every request.
 package dashboard
 
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/domain"
 )
 
@@ -53,6 +55,9 @@ type Config struct {
 	// Domain is the provider-wide naming the controllers use, to show the
 	// app and host name before the controllers have written them.
 	Domain domain.Settings
+	// Billing is the currency and clock the usage pages show figures in:
+	// the same value the billing API answers with, so both agree.
+	Billing billing.Settings
 	// HTTPClient calls Fly; default a client with FlyTimeout.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.
@@ -128,6 +133,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+b+"/organizations/{org}/sso", h.signInRequired(h.handleOrganizationSSO))
 	mux.HandleFunc("GET "+b+"/callback", h.signInRequired(h.handleCallback))
 	mux.HandleFunc("GET "+b+"/dashboard/organizations/{org}", h.signInRequired(h.handleOrganizationPage))
+	mux.HandleFunc("GET "+b+"/dashboard/organizations/{org}/usage", h.signInRequired(h.handleUsagePage))
+	mux.HandleFunc("GET "+b+"/dashboard/organizations/{org}/usage/{id}", h.signInRequired(h.handleExtensionUsagePage))
 	mux.HandleFunc("GET "+b+"/dashboard/extensions/{id}", h.signInRequired(h.handleExtensionPage))
 	mux.HandleFunc("POST "+b+"/dashboard/extensions/{id}/reveal", h.signInRequired(h.handleReveal))
 	mux.HandleFunc("POST "+b+"/dashboard/logout", h.signInRequired(h.handleLogout))
@@ -166,6 +173,17 @@ func (h *Handler) pagePath(to target) string {
 }
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }
+
+// usagePath is an organization's usage page; with an extension id, that
+// extension's drill-down. Both sit under the organization, whose
+// membership is what admits a user to them.
+func (h *Handler) usagePath(orgID, extID string) string {
+	p := h.pagePath(target{Kind: targetOrganization, ID: orgID}) + "/usage"
+	if extID != "" {
+		p += "/" + url.PathEscape(extID)
+	}
+	return p
+}
 
 // failure logs an unexpected error and shows a page that leaks nothing.
 func (h *Handler) failure(w http.ResponseWriter, r *http.Request, err error) {

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/domain"
 )
@@ -100,6 +101,7 @@ func newEnv(t *testing.T) *env {
 	h, err := New(Config{
 		ExternalURL: srv.URL, ClientID: testClientID, ClientSecret: "client-secret", FlyOAuthURL: flySrv.URL,
 		SessionSecrets: [][]byte{testSecret('s')}, Domain: domain.Settings{AppNamePrefix: "jetway", DNSZone: "ext.test"}, Now: e.clock.Now,
+		Billing: billing.Settings{Currency: "USD", Clock: e.clock.Now},
 	}, e.client, e.client, find, testr.New(t))
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +147,9 @@ func newFakeClient(t *testing.T) client.Client {
 		WithObjects(ext, plan, secret, org, event).WithStatusSubresource(ext).
 		WithIndex(&jetwayv1.Extension{}, domain.IndexOrganizationID, func(o client.Object) []string {
 			return []string{o.(*jetwayv1.Extension).Spec.Organization.ID}
+		}).
+		WithIndex(&jetwayv1.UsageLedger{}, domain.IndexLedgerOrganization, func(o client.Object) []string {
+			return []string{o.(*jetwayv1.UsageLedger).Spec.OrganizationID}
 		}).
 		WithIndex(&eventsv1.Event{}, "regarding.uid", func(o client.Object) []string {
 			return []string{string(o.(*eventsv1.Event).Regarding.UID)}

@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"net/http"
+
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // maxFormBytes bounds the dashboard's form posts, which carry one token.
@@ -73,7 +75,14 @@ func (h *Handler) showExtension(w http.ResponseWriter, r *http.Request, reveal b
 		// The page is still useful without its events.
 		h.log.Error(err, "Listing an extension's events failed", "extension", id)
 	}
-	h.page(w, r, http.StatusOK, extensionPage(h, s, ext, events, connection))
+	var today *todayView
+	if day, err := domain.UsageToday(r.Context(), h.client, ext, h.cfg.Billing.Now()); err != nil {
+		// Nor does it need today's usage to be useful.
+		h.log.Error(err, "Reading an extension's usage today failed", "extension", id)
+	} else {
+		today = todayOf(h, ext, day)
+	}
+	h.page(w, r, http.StatusOK, extensionPage(h, s, ext, events, connection, today))
 }
 
 // handleLogout ends the session.

@@ -34,6 +34,7 @@ type messageView struct {
 
 type organizationView struct {
 	OrgID      string
+	UsageURL   string
 	Extensions []extensionRow
 }
 
@@ -55,6 +56,7 @@ type extensionView struct {
 	Revealed                       bool
 	Connection                     []keyValue
 	CreatedAt                      string
+	Usage                          *todayView // nil when it could not be read
 }
 
 type conditionRow struct {
@@ -115,7 +117,7 @@ func (h *Handler) userOf(s *Session, orgID string) *userView {
 }
 
 func organizationPage(h *Handler, s *Session, orgID string, exts []jetwayv1.Extension) page {
-	v := organizationView{OrgID: orgID}
+	v := organizationView{OrgID: orgID, UsageURL: h.usagePath(orgID, "")}
 	for i := range exts {
 		res := h.cfg.Domain.ResourceOf(&exts[i])
 		v.Extensions = append(v.Extensions, extensionRow{
@@ -126,7 +128,7 @@ func organizationPage(h *Handler, s *Session, orgID string, exts []jetwayv1.Exte
 	return page{Template: "organization", Title: "Extensions", User: h.userOf(s, orgID), Data: v}
 }
 
-func extensionPage(h *Handler, s *Session, ext *jetwayv1.Extension, events []eventsv1.Event, connection map[string]string) page {
+func extensionPage(h *Handler, s *Session, ext *jetwayv1.Extension, events []eventsv1.Event, connection map[string]string, today *todayView) page {
 	res := h.cfg.Domain.ResourceOf(ext)
 	orgID := ext.Spec.Organization.ID
 	v := extensionView{
@@ -137,6 +139,7 @@ func extensionPage(h *Handler, s *Session, ext *jetwayv1.Extension, events []eve
 		IsAdmin: isAdmin(s, orgID), CSRF: s.CSRF, CreatedAt: res.CreatedAt,
 		RevealURL: h.cfg.BasePath + "/dashboard/extensions/" + url.PathEscape(res.ID) + "/reveal",
 		Revealed:  connection != nil,
+		Usage:     today,
 	}
 	if v.Plan == "" {
 		v.Plan = "default"

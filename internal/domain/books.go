@@ -3,7 +3,9 @@ package domain
 import (
 	"context"
 	"fmt"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -37,4 +39,20 @@ func BooksOf(ctx context.Context, c client.Reader, org *jetwayv1.Organization) (
 		books.Published[days.Items[i].Spec.Date] = &days.Items[i]
 	}
 	return books, nil
+}
+
+// UsageToday is an extension's usage so far on the UTC day of now, from its
+// ledger in c; none yet is zero. The gateway's GET and the dashboard's
+// extension page both answer it, so a customer and Fly see one figure.
+func UsageToday(ctx context.Context, c client.Reader, ext *jetwayv1.Extension, now time.Time) (billing.DayEntry, error) {
+	ledger := &jetwayv1.UsageLedger{}
+	key := client.ObjectKey{Namespace: ext.Namespace, Name: UsageLedgerName(ext.Spec.ID)}
+	books := billing.Books{}
+	switch err := c.Get(ctx, key, ledger); {
+	case err == nil:
+		books.Ledgers = []*jetwayv1.UsageLedger{ledger}
+	case !apierrors.IsNotFound(err):
+		return billing.DayEntry{}, fmt.Errorf("read usage ledger %s: %w", key.Name, err)
+	}
+	return books.Day(billing.DateOf(now)), nil
 }

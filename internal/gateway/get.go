@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -48,20 +47,9 @@ type resourceWithUsage struct {
 	Usage billing.DayEntry `json:"usage"`
 }
 
-// usageToday is the extension's usage so far on the current UTC day, from
-// its ledger in the cache; none yet is zero.
+// usageToday is the extension's usage so far on the current UTC day.
 func (s *Server) usageToday(ctx context.Context, ext *jetwayv1.Extension) (billing.DayEntry, error) {
-	today := billing.DateOf(s.cfg.Billing.Now())
-	ledger := &jetwayv1.UsageLedger{}
-	key := client.ObjectKey{Namespace: ext.Namespace, Name: domain.UsageLedgerName(ext.Spec.ID)}
-	books := billing.Books{}
-	switch err := s.client.Get(ctx, key, ledger); {
-	case err == nil:
-		books.Ledgers = []*jetwayv1.UsageLedger{ledger}
-	case !apierrors.IsNotFound(err):
-		return billing.DayEntry{}, fmt.Errorf("read usage ledger %s: %w", key.Name, err)
-	}
-	return books.Day(today), nil
+	return domain.UsageToday(ctx, s.client, ext, s.cfg.Billing.Now())
 }
 
 // answerMissing tells a deleted extension from one never seen; both are 404

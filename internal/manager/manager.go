@@ -308,6 +308,7 @@ func newDashboard(ctx context.Context, mgr ctrl.Manager, opts Options, names dom
 	cfg.ExternalURL = opts.Gateway.ExternalURL
 	cfg.BasePath = opts.Gateway.BasePath
 	cfg.Domain = names
+	cfg.Billing = opts.Billing
 	cached, live := mgr.GetClient(), mgr.GetAPIReader()
 	find := func(ctx context.Context, id string) (*jetwayv1.Extension, error) {
 		return domain.FindExtensionByID(ctx, cached, live, id)

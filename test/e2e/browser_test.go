@@ -140,6 +140,18 @@ func (s *session) count(sel string) int {
 	return len(nodes)
 }
 
+// attributes reads the attributes of every node sel matches, in page order.
+func (s *session) attributes(sel string) []map[string]string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	attrs, err := chromedp.Run(ctx, chromedp.AttributesAll(chromedp.CSSAll(sel)))
+	if err != nil {
+		s.t.Fatalf("%s: read attributes of %s: %v", s.name, sel, err)
+	}
+	return attrs
+}
+
 // screenshot saves the whole page as test-artifacts/e2e-browser/<session>-<name>.png.
 func (s *session) screenshot(name string) {
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
