@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -246,4 +247,60 @@ func TestLeaderChange(t *testing.T) {
 	g.Expect(tr.ran).To(gomega.BeNumerically(">=", 45*time.Minute))
 	g.Expect(bd.Spec.UnprovenSeconds).To(gomega.BeZero(), "ten events cover what happened between leaders")
 	expectPublishedAsServed(t, bd, org)
+}
+
+// TestTwoDaysOfAnOrganization: three extensions of one organization over
+// two simulated days — one runs throughout, one is resized and then
+// deleted on the first day, one sleeps and wakes — answered to Fly's
+// billing pull: the first day final and as it ran, the second so far. The
+// statement is logged (go test -v) as an example of the API's answer.
+func TestTwoDaysOfAnOrganization(t *testing.T) {
+	g := newG(t)
+	org := uniqueID("org")
+	ids := []string{uniqueID("always"), uniqueID("resized"), uniqueID("napper")}
+	day := freshDay(6 * time.Hour)
+	always := provision(t, ids[0], org, standardPlan)
+	resized := provision(t, ids[1], org, standardPlan)
+	napper := provision(t, ids[2], org, sleepyPlan)
+	t.Cleanup(func() { deleteExtension(t, ids[0]); deleteExtension(t, ids[2]) })
+	waitState(t, napper.Status.AppName, "stopped")
+
+	clock.Advance(3 * time.Hour) // 09:00
+	resp, err := flyAPI().Update(ctxFor(t), ids[1], map[string]any{"plan": largePlan})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(resp.StatusCode).To(gomega.Equal(200))
+	resized = waitReady(t, ids[1])
+	waitMeteredThrough(t, resized, clock.Now())
+	wake(t, napper.Status.AppName)
+	clock.Advance(45 * time.Minute)
+	waitState(t, napper.Status.AppName, "stopped")
+	clock.Advance(4 * time.Hour) // 13:45
+	deleteExtension(t, ids[1])
+	clock.JumpTo(billing.StartOf(day).Add(billing.Day + 10*time.Hour)) // the next day, 10:00
+	wake(t, napper.Status.AppName)
+	clock.Advance(time.Hour)
+	waitState(t, napper.Status.AppName, "stopped")
+	waitMeteredThrough(t, always, clock.Now())
+	waitMeteredThrough(t, napper, clock.Now())
+
+	bd := closeDay(t, org, day)
+	for _, ext := range []*jetwayv1.Extension{always, resized, napper} {
+		expectBilledAsRan(t, bd, ext)
+	}
+	expectPublishedAsServed(t, bd, org)
+	next := billing.NextDate(day)
+	st := statement(t, org, day, next)
+	out, _ := json.MarshalIndent(st, "", "  ")
+	t.Logf("GET /flyio/billing?organization_id=%s&from=%s&to=%s:\n%s", org, day, next, out)
+	g.Expect(st.Days[0].Final).To(gomega.BeTrue())
+	g.Expect(st.Days[1].Final).To(gomega.BeFalse())
+	g.Expect(st.Days[0].Items).To(gomega.HaveLen(4), "always, resized at two sizes, napper")
+	g.Expect(st.Days[1].Items).To(gomega.HaveLen(2), "always and napper; the resized one is gone")
+	for _, d := range st.Days {
+		var sum int64
+		for _, it := range d.Items {
+			sum += it.AmountMicros
+		}
+		g.Expect(sum).To(gomega.Equal(d.TotalMicros), "the items of %s sum to its total", d.Date)
+	}
 }
