@@ -104,7 +104,7 @@ fuzz: ## Fuzz each target for FUZZ_TIME (committed seeds live in testdata/fuzz).
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: envtest build ## Measure every performance figure beside its floor, each on a stack of its own (about 8.5 min on 2 cores); table in test-artifacts/bench/results.json.
+bench: envtest build ## Measure every performance figure beside its floor, each on a stack of its own (about 9 min on 2 cores); table in test-artifacts/bench/results.json.
 	$(JETWAY_DEV) bench --manager-bin $(JETWAY) --assets "$(KUBEBUILDER_ASSETS)" $(BENCH_ARGS)
 
 # Flags for `make chaos` (e.g. CHAOS_ARGS="--seed 7 --keep") and `make load`.

@@ -69,10 +69,10 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f := cmd.Flags()
 	f.StringVar(&cfg.Assets, "assets", "", "Folder with kube-apiserver and etcd (make envtest builds them)")
 	f.StringVar(&managerBin, "manager-bin", "", "The jetway binary to run as the manager (default: jetway beside this jetway-dev)")
-	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8); default all")
+	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8,P9); default all")
 	f.Float64Var(&cfg.Scale, "scale", 1, "Multiply every size (extension counts, load durations) by this")
 	f.StringVar(&jsonPath, "json", "test-artifacts/bench/results.json", "Where to write the table as JSON (empty: nowhere)")
-	f.StringVar(&cfg.Profiles, "profiles", "", "Folder for a CPU profile of the manager under P1's load and heap profiles from P5 (empty: none)")
+	f.StringVar(&cfg.Profiles, "profiles", "", "Folder for CPU profiles of the manager under P1's load and P9's reads, and heap profiles from P5 (empty: none)")
 	f.StringVar(&cfg.Dir, "dir", "", "Scratch folder for the stacks (default: a temporary one, removed afterwards)")
 	f.DurationVar(&cfg.FlyLatency, "fly-latency", 0, "flysim's fixed latency per Machines API request (default 20ms)")
 	f.DurationVar(&cfg.BootTime, "fly-boot-time", 0, "How long a simulated machine takes to start (default 1s)")
@@ -85,5 +85,7 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f.IntVar(&cfg.P6Resyncs, "p6-resyncs", 0, "P6: resync periods to count over (default 3)")
 	f.DurationVar(&cfg.P6Resync, "p6-resync", 0, "P6: the manager's --resync (default 5s)")
 	f.IntVar(&cfg.P8Kills, "p8-kills", 0, "P8: times the leader is SIGKILLed (default 10)")
+	f.IntVar(&cfg.P9Extensions, "p9-extensions", 0, "P9: extensions in the organization whose billing is read (default 1000)")
+	f.IntVar(&cfg.P9Requests, "p9-requests", 0, "P9: billing GETs timed, and as many for the floor (default 200)")
 	return cmd
 }

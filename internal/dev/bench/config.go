@@ -24,9 +24,10 @@ type Config struct {
 	Scale float64
 	// Progress receives a line per phase; nil is quiet.
 	Progress io.Writer
-	// Profiles, when set, is a folder that receives a CPU profile of the
-	// manager during P1's load (p1-cpu.pprof) and heap profiles during P5
-	// (p5-heap-N.pprof): what explains a figure.
+	// Profiles, when set, is a folder that receives CPU profiles of the
+	// manager during P1's load (p1-cpu.pprof) and P9's reads
+	// (p9-cpu.pprof), and heap profiles during P5 (p5-heap-N.pprof): what
+	// explains a figure.
 	Profiles string
 
 	// FlyLatency is flysim's fixed delay on every Machines API request:
@@ -53,11 +54,15 @@ type Config struct {
 	P6Resync     time.Duration
 	// P8: how many times the leader is SIGKILLed.
 	P8Kills int
+	// P9: an organization of P9Extensions extensions whose 31 days are
+	// read P9Requests times.
+	P9Extensions int
+	P9Requests   int
 }
 
 // figureIDs are the figures Run knows, in table order. P3 is reserved for
 // warm pools.
-var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8"}
+var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8", "P9"}
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Assets == "" || c.ManagerBin == "" {
@@ -98,6 +103,8 @@ func (c Config) withDefaults() (Config, error) {
 	defInt(&c.P6Resyncs, 3)
 	def(&c.P6Resync, 5*time.Second)
 	defInt(&c.P8Kills, 10)
+	defInt(&c.P9Extensions, 1000)
+	defInt(&c.P9Requests, 200)
 	return c, nil
 }
 

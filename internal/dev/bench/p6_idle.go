@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
 
 // extensionController selects the Extension controller's series among
@@ -18,6 +20,8 @@ var extensionController = map[string]string{"controller": "extension"}
 // per resync, counted at flysim. The manager resyncs every P6Resync (each
 // requeue jittered by up to 20%, so 1.1× on average) and its orphan
 // sweeper is off, so every call counted is the Extension controller's look.
+// The default plan is priced, so each look also meters: the figure counts
+// what metering costs at Fly, and the detail shows that the ledgers moved.
 func measureIdleCost(ctx context.Context, cfg Config) Result {
 	r := Result{ID: "P6", Figure: "Fly calls per idle Ready extension per resync", Unit: "calls", Floor: 1, Goal: "≤ 1"}
 	s, err := startStack(ctx, cfg, "p6", stackOptions{managerArgs: []string{
@@ -63,6 +67,11 @@ func measureIdleCost(ctx context.Context, cfg Config) Result {
 		return r
 	}
 	passes := passesAfter - passesBefore
+	metered, err := meteredSince(ctx, s, start)
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
 	calls := 0
 	byAction := map[string]int{}
 	for action, c := range after {
@@ -86,7 +95,35 @@ func measureIdleCost(ctx context.Context, cfg Config) Result {
 	for _, a := range slices.Sorted(maps.Keys(byAction)) {
 		parts = append(parts, fmt.Sprintf("%s %d", a, byAction[a]))
 	}
-	r.Detail = fmt.Sprintf("%d calls in %.0f resync passes of %d idle extensions over %s (about %.1f resyncs of %s each): %s",
-		calls, passes, n, elapsed.Round(time.Millisecond), periods, cfg.P6Resync, strings.Join(parts, ", "))
+	r.Detail = fmt.Sprintf("%d calls in %.0f resync passes of %d idle extensions over %s (about %.1f resyncs of %s each): %s; metering on: %s",
+		calls, passes, n, elapsed.Round(time.Millisecond), periods, cfg.P6Resync, strings.Join(parts, ", "), metered)
 	return r
+}
+
+// meteredSince says how many UsageLedgers a look has proven past since, and
+// at what prices their running segments are metered: that the looks P6
+// counts are the meter's too.
+func meteredSince(ctx context.Context, s *stack, since time.Time) (string, error) {
+	var ledgers jetwayv1.UsageLedgerList
+	if err := s.k8s.List(ctx, &ledgers); err != nil {
+		return "", fmt.Errorf("list usage ledgers: %w", err)
+	}
+	proven := 0
+	prices := map[int64]bool{}
+	for _, l := range ledgers.Items {
+		moved := len(l.Spec.Machines) > 0
+		for _, mu := range l.Spec.Machines {
+			if mu.ProvenThrough == nil || mu.ProvenThrough.Time.Before(since) {
+				moved = false
+			}
+			for _, seg := range mu.Segments {
+				prices[seg.UnitPriceMicrosPerHour] = true
+			}
+		}
+		if moved {
+			proven++
+		}
+	}
+	return fmt.Sprintf("%d of %d usage ledgers proven during the count, segments priced %v micros an hour",
+		proven, len(ledgers.Items), slices.Sorted(maps.Keys(prices))), nil
 }

@@ -62,6 +62,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.wants("P8") {
 		add(measureFailover(ctx, cfg))
 	}
+	if cfg.wants("P9") {
+		add(measureBillingRead(ctx, cfg))
+	}
 	res.Elapsed = time.Since(res.Started).Round(time.Second).String()
 	return res, ctx.Err()
 }
