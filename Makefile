@@ -84,7 +84,7 @@ run: envtest build ## Run the whole system locally (control plane, Fly stand-in,
 ##@ Test
 
 # Fuzz targets, as package:target; `make test` gives each FUZZ_TIME.
-FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON internal/gateway:FuzzDecodeProvisionRequest internal/gateway:FuzzParseBillingQuery
+FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON internal/gateway:FuzzDecodeProvisionRequest internal/gateway:FuzzParseBillingQuery internal/billing:FuzzStatementJSONIsEncodingJSONs
 FUZZ_TIME ?= 10s
 
 .PHONY: test
