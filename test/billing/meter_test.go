@@ -260,7 +260,7 @@ func TestTwoDaysOfAnOrganization(t *testing.T) {
 	ids := []string{uniqueID("always"), uniqueID("resized"), uniqueID("napper")}
 	day := freshDay(6 * time.Hour)
 	always := provision(t, ids[0], org, standardPlan)
-	resized := provision(t, ids[1], org, standardPlan)
+	provision(t, ids[1], org, standardPlan)
 	napper := provision(t, ids[2], org, sleepyPlan)
 	t.Cleanup(func() { deleteExtension(t, ids[0]); deleteExtension(t, ids[2]) })
 	waitState(t, napper.Status.AppName, "stopped")
@@ -269,7 +269,7 @@ func TestTwoDaysOfAnOrganization(t *testing.T) {
 	resp, err := flyAPI().Update(ctxFor(t), ids[1], map[string]any{"plan": largePlan})
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(resp.StatusCode).To(gomega.Equal(200))
-	resized = waitReady(t, ids[1])
+	resized := waitReady(t, ids[1])
 	waitMeteredThrough(t, resized, clock.Now())
 	wake(t, napper.Status.AppName)
 	clock.Advance(45 * time.Minute)

@@ -250,7 +250,7 @@ func waitForGateway(addr string, done <-chan error) error {
 	for {
 		select {
 		case err := <-done:
-			return fmt.Errorf("manager.Run returned before its gateway answered: %v", err)
+			return fmt.Errorf("manager.Run returned before its gateway answered: %w", err)
 		default:
 		}
 		resp, err := hc.Get("http://" + addr + basePath + "/extensions/ping")
@@ -261,7 +261,7 @@ func waitForGateway(addr string, done <-chan error) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("gateway at %s never came up (last: %v)", addr, err)
+			return fmt.Errorf("gateway at %s never came up (last: %w)", addr, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -295,7 +295,7 @@ func waitForLeader(ctx context.Context, notHolder string) (string, error) {
 			return *lease.Spec.HolderIdentity, nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no replica but %q took the lease %s within 90s (last: %v)", notHolder, leaseName, err)
+			return "", fmt.Errorf("no replica but %q took the lease %s within 90s (last: %w)", notHolder, leaseName, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
