@@ -8,7 +8,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/jetway-dev/jetway/internal/dev/bench"
 	"github.com/jetway-dev/jetway/internal/manager"
@@ -50,6 +52,8 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 				cfg.Only = strings.Split(only, ",")
 			}
 			cfg.Progress = cmd.ErrOrStderr()
+			// envtest logs through controller-runtime; the table says what matters.
+			ctrllog.SetLogger(logr.Discard())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := bench.Run(ctx, cfg)
