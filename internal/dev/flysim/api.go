@@ -17,6 +17,7 @@ type (
 	Faults           = machines.Faults
 	Stats            = machines.Stats
 	MachineInfo      = machines.MachineInfo
+	VolumeInfo       = machines.VolumeInfo
 	StateChange      = machines.StateChange
 	OAuthOptions     = oauth.Options
 	OAuthClient      = oauth.Client
@@ -101,6 +102,29 @@ func (s *Server) RunningTime(machineID string, from, to time.Time) time.Duration
 // machines.Server.StateHistory).
 func (s *Server) StateHistory(machineID string) []StateChange {
 	return s.machines.StateHistory(machineID)
+}
+
+// AllVolumes lists every volume ever created, destroyed ones and those of
+// deleted apps included, with the machine each is bound to (see
+// machines.Server.AllVolumes).
+func (s *Server) AllVolumes() []VolumeInfo { return s.machines.AllVolumes() }
+
+// Volumes returns app's volumes that are not destroyed, in creation order.
+// Unknown app: nil.
+func (s *Server) Volumes(app string) []fly.Volume { return s.machines.Volumes(app) }
+
+// VolumeSnapshots returns a volume's snapshots still within their
+// retention (see machines.Server.VolumeSnapshots).
+func (s *Server) VolumeSnapshots(volumeID string) []fly.VolumeSnapshot {
+	return s.machines.VolumeSnapshots(volumeID)
+}
+
+// SetVolumeCapacity fills (available false) or frees a region's volume
+// hosts: while full, volume creates there get Fly's 400 "no capacity" and
+// machine creates with an existing volume there Fly's 412 (see
+// machines.Server.SetVolumeCapacity). Unknown region: an error.
+func (s *Server) SetVolumeCapacity(region string, available bool) error {
+	return s.machines.SetVolumeCapacity(region, available)
 }
 
 // IPAssignments returns app's assigned addresses; nil for an unknown app.

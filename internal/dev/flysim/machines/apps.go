@@ -20,6 +20,7 @@ type app struct {
 	createdAt time.Time
 
 	machines       []*machine // creation order, destroyed ones included
+	volumes        []*volume  // creation order, destroyed ones included
 	ips            []flaps.IPAssignment
 	secrets        map[string]*secret
 	secretsVersion uint64
@@ -128,7 +129,9 @@ func (s *Server) listApps(r *http.Request) respond.Reply {
 }
 
 // deleteApp cascades the way Fly does: machines are destroyed (leases
-// notwithstanding), IPs released, secrets dropped, and the name freed.
+// notwithstanding), volumes destroyed (a volume belongs to one app and
+// cannot outlive it; their snapshots become unreachable with the app), IPs
+// released, secrets dropped, and the name freed.
 func (s *Server) deleteApp(r *http.Request) respond.Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,6 +148,9 @@ func (s *Server) deleteAppLocked(a *app) {
 		if m.m.State != stateDestroyed {
 			s.destroyNowLocked(m, "flyd")
 		}
+	}
+	for _, vol := range a.volumes {
+		destroyVolumeNowLocked(vol)
 	}
 	for _, ip := range a.ips {
 		delete(s.usedIPs, ip.IP)
@@ -180,6 +186,12 @@ func (s *Server) appViewLocked(a *app) flaps.App {
 			live++
 		}
 	}
+	volumes := 0
+	for _, vol := range a.volumes {
+		if vol.v.State != volumeDestroyed {
+			volumes++
+		}
+	}
 	status := "pending"
 	if live > 0 {
 		status = "deployed"
@@ -191,6 +203,7 @@ func (s *Server) appViewLocked(a *app) flaps.App {
 		Network:           a.network,
 		Status:            status,
 		MachineCount:      int64(live),
+		VolumeCount:       int64(volumes),
 		Organization: flaps.AppOrganizationInfo{
 			Name: s.opts.OrgSlug,
 			Slug: s.opts.OrgSlug,

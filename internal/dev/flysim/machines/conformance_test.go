@@ -49,6 +49,20 @@ type leaseWire struct {
 	} `json:"data"`
 }
 
+// volumeWire is a Volume as flysim sends it: fly-go v0.2.2's type plus the
+// spec's fstype, which fly-go does not model.
+type volumeWire struct {
+	fly.Volume
+	FSType string `json:"fstype"` // Volume.fstype in the spec
+}
+
+// extendWire is flaps.ExtendVolumeResponse with the volume as flysim sends
+// it.
+type extendWire struct {
+	Volume       *volumeWire `json:"volume"`
+	NeedsRestart bool        `json:"needs_restart"`
+}
+
 // strictDecode decodes raw into v, refusing fields v does not know.
 func strictDecode(t *testing.T, what string, raw []byte, v any) {
 	t.Helper()
@@ -121,6 +135,10 @@ var notInSwagger = map[string]string{
 	"App.cname_target":                 "flaps.App (fly-go v0.2.2)",
 	"App.app_role":                     "flaps.App (fly-go v0.2.2)",
 	"Organization.internal_numeric_id": "flaps.AppOrganizationInfo (fly-go v0.2.2)",
+	"Volume.host_dedication_id":        "fly.Volume (fly-go v0.2.2)",
+	"Volume.host_status":               "fly.Volume (fly-go v0.2.2)",
+	"VolumeSnapshot.volume_size":       "fly.VolumeSnapshot (fly-go v0.2.2); a restore must be at least this big",
+	"VolumeSnapshot.retention_days":    "fly.VolumeSnapshot (fly-go v0.2.2)",
 }
 
 // checkSwagger walks v (decoded JSON) against the named definition: every
@@ -309,6 +327,66 @@ func TestConformance(t *testing.T) {
 	del := e.raw(t, "DELETE", "/v1/apps/conf/secrets/C", "", http.StatusOK)
 	strictDecode(t, "secret delete", del, &fly.DeleteAppSecretResp{})
 	requireFields(t, "secret delete", del, "version")
+
+	conformVolumes(t, e, defs)
+}
+
+var volumeFields = []string{"id", "name", "state", "size_gb", "region", "zone", "encrypted", "created_at",
+	"snapshot_retention", "auto_backup_enabled", "fstype", "attached_machine_id"}
+
+// conformVolumes checks every volume answer, and a machine that mounts one,
+// in app conf.
+func conformVolumes(t *testing.T, e *env, defs map[string]*swaggerSchema) {
+	t.Helper()
+	checkVolume := func(what string, raw []byte) volumeWire {
+		t.Helper()
+		var v volumeWire
+		strictDecode(t, what, raw, &v)
+		requireFields(t, what, raw, volumeFields...)
+		checkSwagger(t, defs, "Volume", raw)
+		return v
+	}
+	vol := checkVolume("created volume", e.raw(t, "POST", "/v1/apps/conf/volumes",
+		`{"name":"conf_data","region":"ams","size_gb":3,"snapshot_retention":7}`, http.StatusOK))
+	spare := checkVolume("created volume", e.raw(t, "POST", "/v1/apps/conf/volumes",
+		`{"name":"conf_spare","region":"ams","size_gb":1,"encrypted":false,"fstype":"raw"}`, http.StatusOK))
+
+	mounted := e.raw(t, "POST", "/v1/apps/conf/machines",
+		`{"region":"ams","config":{"image":"nginx:1.27","mounts":[{"volume":"`+vol.ID+`","path":"/data"}]}}`, http.StatusOK)
+	var m machineWire
+	strictDecode(t, "machine with a mount", mounted, &m)
+	requireFields(t, "machine with a mount", mounted, "config.mounts")
+	checkSwagger(t, defs, "Machine", mounted)
+
+	got := checkVolume("volume", e.raw(t, "GET", "/v1/apps/conf/volumes/"+vol.ID, "", http.StatusOK))
+	if got.AttachedMachine == nil || *got.AttachedMachine != m.ID {
+		t.Fatalf("attached_machine_id = %v, want %s", got.AttachedMachine, m.ID)
+	}
+	listed := e.raw(t, "GET", "/v1/apps/conf/volumes", "", http.StatusOK)
+	var items []json.RawMessage
+	if err := json.Unmarshal(listed, &items); err != nil || len(items) != 2 {
+		t.Fatalf("volume list: %v, %d items\n%s", err, len(items), listed)
+	}
+	for _, item := range items {
+		checkVolume("listed volume", item)
+	}
+	checkVolume("updated volume", e.raw(t, "PUT", "/v1/apps/conf/volumes/"+vol.ID, `{"snapshot_retention":14}`, http.StatusOK))
+
+	extended := e.raw(t, "PUT", "/v1/apps/conf/volumes/"+vol.ID+"/extend", `{"size_gb":4}`, http.StatusOK)
+	strictDecode(t, "extended volume", extended, &extendWire{})
+	requireFields(t, "extended volume", extended, "needs_restart", "volume.id", "volume.size_gb")
+	checkSwagger(t, defs, "ExtendVolumeResponse", extended)
+
+	e.raw(t, "POST", "/v1/apps/conf/volumes/"+vol.ID+"/snapshots", "", http.StatusOK)
+	snaps := e.raw(t, "GET", "/v1/apps/conf/volumes/"+vol.ID+"/snapshots", "", http.StatusOK)
+	strictDecode(t, "snapshot list", snaps, &[]fly.VolumeSnapshot{})
+	if err := json.Unmarshal(snaps, &items); err != nil || len(items) != 1 {
+		t.Fatalf("snapshot list: %v, %d items\n%s", err, len(items), snaps)
+	}
+	requireFields(t, "snapshot", items[0], "id", "size", "volume_size", "digest", "created_at", "status", "retention_days")
+	checkSwagger(t, defs, "VolumeSnapshot", items[0])
+
+	checkVolume("deleted volume", e.raw(t, "DELETE", "/v1/apps/conf/volumes/"+spare.ID, "", http.StatusOK))
 }
 
 // The swagger walk itself must catch what it is there to catch.

@@ -1,6 +1,7 @@
 package machines
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/jetway-dev/jetway/internal/dev/flysim/internal/respond"
@@ -12,6 +13,8 @@ import (
 //	GET  /flysim/v1/stats                               Stats
 //	POST /flysim/v1/apps/{app}/traffic                  Traffic
 //	POST /flysim/v1/apps/{app}/machines/{id}/wedge      WedgeMachine
+//	GET  /flysim/v1/regions/{region}/volume-capacity    VolumeCapacity
+//	PUT  /flysim/v1/regions/{region}/volume-capacity    SetVolumeCapacity, {"available": false}
 //
 // It is not Fly: no latency, rate limits or faults apply, and its requests
 // are not counted in Stats. Faults are changed through flysim, which hands
@@ -30,9 +33,46 @@ func (s *Server) RegisterControl(mux *http.ServeMux, guard func(http.Handler) ht
 	control("GET "+ControlPrefix+"stats", s.getStatsControl)
 	control("POST "+ControlPrefix+"apps/{app}/traffic", s.trafficControl)
 	control("POST "+ControlPrefix+"apps/{app}/machines/{id}/wedge", s.wedgeControl)
-	control(ControlPrefix+"apps/{app}/traffic", func(r *http.Request) respond.Reply {
+	control("GET "+ControlPrefix+"regions/{region}/volume-capacity", s.getVolumeCapacityControl)
+	control("PUT "+ControlPrefix+"regions/{region}/volume-capacity", s.putVolumeCapacityControl)
+	notAllowed := func(r *http.Request) respond.Reply {
 		return respond.Err(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
-	})
+	}
+	control(ControlPrefix+"apps/{app}/traffic", notAllowed)
+	control(ControlPrefix+"regions/{region}/volume-capacity", notAllowed)
+}
+
+// volumeCapacity is the body of the volume-capacity control route.
+type volumeCapacity struct {
+	Region    string `json:"region"`
+	Available *bool  `json:"available"`
+}
+
+func (s *Server) getVolumeCapacityControl(r *http.Request) respond.Reply {
+	region := r.PathValue("region")
+	if !validRegion(region) {
+		return respond.Err(http.StatusNotFound, "unknown region "+region)
+	}
+	available := s.VolumeCapacity(region)
+	return respond.JSON(http.StatusOK, volumeCapacity{Region: region, Available: &available})
+}
+
+// putVolumeCapacityControl fills or frees a region's volume hosts (see
+// SetVolumeCapacity) and answers with what is now in force.
+func (s *Server) putVolumeCapacityControl(r *http.Request) respond.Reply {
+	var in struct {
+		Available *bool `json:"available"`
+	}
+	if err := respond.DecodeBody(r, &in, true); err != nil {
+		return respond.BadBody(err)
+	}
+	if in.Available == nil {
+		return respond.BadBody(errors.New(`body must be {"available": true|false}`))
+	}
+	if err := s.SetVolumeCapacity(r.PathValue("region"), *in.Available); err != nil {
+		return respond.Err(http.StatusNotFound, err.Error())
+	}
+	return s.getVolumeCapacityControl(r)
 }
 
 func (s *Server) getStatsControl(*http.Request) respond.Reply {

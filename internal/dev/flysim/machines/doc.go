@@ -1,10 +1,12 @@
 // Package machines is an in-memory stand-in for Fly.io's Machines API (the
 // "flaps" API that fly-go's flaps.Client talks to): apps, machines and
-// their lifecycle, leases, IP assignments, secrets, regions, and what Fly's
-// proxy does to idle machines (autostop and autostart).
+// their lifecycle, leases, IP assignments, secrets, volumes and their
+// snapshots, regions, and what Fly's proxy does to idle machines (autostop
+// and autostart).
 //
 // Sources. The wire format is fly-go v0.2.2's (flaps.App, fly.Machine,
-// fly.LaunchMachineInput, fly.MachineEvent, flaps.IPAssignment, ...), and
+// fly.LaunchMachineInput, fly.MachineEvent, flaps.IPAssignment, fly.Volume,
+// fly.VolumeSnapshot, ...), and
 // response shapes are checked against Fly's OpenAPI description,
 // ../shared/spec/fly-machines-api-2024.swagger.json (copied to testdata/
 // for the conformance test). Behaviour comes from Fly's docs as summarised
@@ -26,9 +28,28 @@
 // capacity errors and machines that crash after starting. Faults can be
 // changed while running (SetFaults); Stats count what was done.
 //
+// Volumes (volumes.go, volume_handlers.go, mounts.go, snapshots.go) follow
+// Fly's volume docs: one region and zone each, at most one machine per
+// volume and one volume per machine (config.mounts), in the volume's
+// region; bound to the machine until it is destroyed, so deleting a volume
+// a machine still has, stopped or not, is refused with Fly's words;
+// extend only grows; snapshots on demand, kept snapshot_retention days
+// (1–60, default 5) after their volume is gone, and restorable into a new
+// volume at least as big. An app's deletion destroys its volumes.
+// SetVolumeCapacity fills a region, which answers Fly's capacity bodies:
+// 400 {"error":"no capacity"} to a volume create and 412 "insufficient
+// resources to create new machine with existing volume" to a machine
+// create with a volume there. Where Fly's behaviour is undocumented flysim
+// is stricter: it requires name and size_gb on create (flyctl fills
+// defaults), enforces flyctl's name rule (30 of [a-z0-9_]), takes
+// require_unique_zone as true unless told otherwise, over 3 zones per
+// region, restores a snapshot only in its own app and region, says
+// needs_restart whenever the mounting machine is up, mounts only by volume
+// id, and takes no daily snapshots (auto_backup_enabled is only recorded).
+//
 // Endpoints that fly-go can call but the simulator does not model (exec, ps,
-// signal, volumes, secret keys, placements) answer 501 or 404 instead of
-// pretending to succeed.
+// signal, secret keys, placements; forking a volume with source_volume_id)
+// answer 501 or 404 instead of pretending to succeed.
 //
 // Every machine state change is reported to Options.OnChange; flysim turns
 // those into the machine events of flysim/events.

@@ -32,21 +32,24 @@ type Faults struct {
 	// waits that long.
 	HangFor time.Duration
 	// LostResponseRate commits a machine create, machine destroy, app
-	// create, app delete or IP assignment and then loses the answer: the
+	// create, app delete, IP assignment, volume create, volume delete or
+	// volume snapshot and then loses the answer: the
 	// connection is closed without a response (or, where it cannot be
 	// hijacked, a 502 is sent). The caller cannot tell whether anything
 	// happened; it must look.
 	LostResponseRate float64
-	// CapacityErrorRate makes machine create, update and start fail
-	// placement, without acting, with one of the capacity errors Fly sends
-	// (412, 409, 403 or 400; the codes also have other meanings on Fly).
+	// CapacityErrorRate makes machine create, update and start, and volume
+	// create, fail placement, without acting, with one of the capacity
+	// errors Fly sends (412, 409, 403 or 400; the codes also have other
+	// meanings on Fly; a volume create gets 400 "no capacity").
 	CapacityErrorRate float64
 	// CrashRate is the chance, each time a machine reaches started, that
 	// its main process dies 0.5–3×BootTime later, leaving it "failed" with
 	// an "exit" event that says why.
 	CrashRate float64
 	// AbandonedActRate is the chance that a committing request (machine
-	// create or destroy, app create or delete, IP assignment) that hung and
+	// create or destroy, app create or delete, IP assignment, volume create
+	// or delete, volume snapshot) that hung and
 	// whose caller went away meanwhile (a client timeout, a killed process)
 	// is carried out all the same, when the hang would have ended. Nobody
 	// hears the answer. Fly makes no promise that a call its caller gave up

@@ -21,14 +21,17 @@ type requestFaults struct {
 }
 
 // lostActions are the calls whose lost answer matters: each commits
-// something that a blind retry duplicates (create, assign) or trips over
-// (destroy, delete).
+// something that a blind retry duplicates (create, assign, snapshot) or
+// trips over (destroy, delete).
 var lostActions = map[string]bool{
-	"machine_create":       true,
-	"machine_destroy":      true,
-	"app_create":           true,
-	"app_delete":           true,
-	"ip_assignment_create": true,
+	"machine_create":         true,
+	"machine_destroy":        true,
+	"app_create":             true,
+	"app_delete":             true,
+	"ip_assignment_create":   true,
+	"volume_create":          true,
+	"volume_delete":          true,
+	"volume_snapshot_create": true,
 }
 
 // serverErrors are what Fly's edge and backends answer when something

@@ -104,6 +104,9 @@ func (s *Server) setStateLocked(m *machine, state string) {
 	m.m.State = state
 	m.m.UpdatedAt = now.Format(time.RFC3339)
 	logStateLocked(m, now, state)
+	if state == stateDestroyed {
+		s.detachLocked(m) // a volume is bound to its machine until the machine is gone
+	}
 	s.broadcastLocked()
 	s.changedLocked(m) // Options.OnChange, autostop; see change.go
 }

@@ -79,6 +79,13 @@ func (s *Server) createMachine(r *http.Request) respond.Reply {
 	if rp, ok := checkSecretsVersion(a, in.MinSecretsVersion); !ok {
 		return rp
 	}
+	vol, rp, ok := s.mountableLocked(a, in.Region, in.Config, nil)
+	if !ok {
+		return rp
+	}
+	if rp, full := s.existingVolumeFullLocked(vol); full {
+		return rp
+	}
 	if rp, full := s.capacityFaultLocked("machine_create", in.Region); full {
 		return rp
 	}
@@ -109,6 +116,7 @@ func (s *Server) createMachine(r *http.Request) respond.Reply {
 	s.machines[m.m.ID] = m
 	s.created = append(s.created, m)
 	a.machines = append(a.machines, m)
+	s.attachLocked(m, vol)
 	logStateLocked(m, s.now(), stateCreated)
 	s.addEventLocked(m, "launch", stateCreated, "user")
 	var nonce string
@@ -234,6 +242,11 @@ func (s *Server) updateMachine(r *http.Request) respond.Reply {
 	if in.Name != "" && in.Name != m.m.Name {
 		return respond.Err(http.StatusBadRequest, fmt.Sprintf("invalid_argument: cannot rename machine %s to %s", m.m.Name, in.Name))
 	}
+	// Fly lets an update attach a volume, or another one (flyctl#4418).
+	vol, rp, ok := s.mountableLocked(m.app, m.m.Region, in.Config, m)
+	if !ok {
+		return rp
+	}
 	if !resting(m) {
 		st := m.m.State
 		if m.launching {
@@ -252,6 +265,7 @@ func (s *Server) updateMachine(r *http.Request) respond.Reply {
 	m.m.InstanceID = ver
 	m.m.Version = ver
 	m.m.Config = in.Config
+	s.attachLocked(m, vol)
 	m.m.ImageRef = imageRef(in.Config.Image)
 	if m.lease != nil {
 		m.lease.version = ver

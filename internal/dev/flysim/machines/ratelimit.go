@@ -34,6 +34,8 @@ var (
 // exists yet (create, list), or Fly says so (deletions).
 var orgScoped = map[string]bool{"app_create": true, "app_list": true, "app_delete": true}
 
+// Volume actions get the default: Fly documents no other limit for them,
+// and Get Machine's higher one is not assumed to cover Get Volume.
 func limitFor(action string) limit {
 	switch action {
 	case "machine_get":
@@ -45,7 +47,8 @@ func limitFor(action string) limit {
 }
 
 // scopeOf is what a request's bucket is keyed by besides the action: the
-// machine id for machine routes, the app name for app routes, otherwise the
+// machine id for machine routes, the volume id for volume routes (Fly
+// limits "per identifier"), the app name for app routes, otherwise the
 // organization (the token only ever sees one).
 func (s *Server) scopeOf(action string, r *http.Request) string {
 	if orgScoped[action] {
@@ -53,6 +56,9 @@ func (s *Server) scopeOf(action string, r *http.Request) string {
 	}
 	if id := r.PathValue("id"); id != "" {
 		return "machine:" + id
+	}
+	if id := r.PathValue("volume"); id != "" {
+		return "volume:" + id
 	}
 	if app := r.PathValue("app"); app != "" {
 		return "app:" + app

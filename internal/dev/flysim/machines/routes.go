@@ -47,6 +47,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("POST /v1/apps/{app}/machines/{id}/exec", "machine_exec", s.unimplemented)
 	handle("GET /v1/apps/{app}/machines/{id}/ps", "machine_ps", s.unimplemented)
 
+	// Volumes. fly-go updates with PUT, the spec says POST: both are served.
+	handle("POST /v1/apps/{app}/volumes", "volume_create", s.createVolume)
+	handle("GET /v1/apps/{app}/volumes", "volume_list", s.listVolumes)
+	handle("GET /v1/apps/{app}/volumes/{volume}", "volume_get", s.getVolume)
+	handle("PUT /v1/apps/{app}/volumes/{volume}", "volume_update", s.updateVolume)
+	handle("POST /v1/apps/{app}/volumes/{volume}", "volume_update", s.updateVolume)
+	handle("DELETE /v1/apps/{app}/volumes/{volume}", "volume_delete", s.deleteVolume)
+	handle("PUT /v1/apps/{app}/volumes/{volume}/extend", "volume_extend", s.extendVolume)
+	handle("GET /v1/apps/{app}/volumes/{volume}/snapshots", "volume_snapshot_list", s.listSnapshots)
+	handle("POST /v1/apps/{app}/volumes/{volume}/snapshots", "volume_snapshot_create", s.createSnapshot)
+
 	// IP assignments.
 	handle("GET /v1/apps/{app}/ip_assignments", "ip_assignment_list", s.listIPs)
 	handle("POST /v1/apps/{app}/ip_assignments", "ip_assignment_create", s.assignIP)

@@ -82,10 +82,16 @@ type Server struct {
 	appSeq   int32
 	machines map[string]*machine // by id, across apps; ids are globally unique like Fly's
 	created  []*machine          // every machine ever created, in creation order, destroyed ones too
-	ipSeq    uint32
-	usedIPs  map[string]bool
-	requests map[string]int
-	orgNet   uint16 // the org's 6PN network number, part of every fdaa: address
+	// volumes and snapshots are by id, across apps, like machines;
+	// volumesCreated is every volume ever created, destroyed ones too.
+	volumes        map[string]*volume
+	volumesCreated []*volume
+	snapshots      map[string]*snapshot
+	volumesFull    map[string]bool // regions without volume capacity; see SetVolumeCapacity
+	ipSeq          uint32
+	usedIPs        map[string]bool
+	requests       map[string]int
+	orgNet         uint16 // the org's 6PN network number, part of every fdaa: address
 
 	limits      *limiter
 	faults      faultState
@@ -114,21 +120,24 @@ func New(opts Options) *Server {
 		panic("flysim: invalid Options.Faults: " + err.Error())
 	}
 	s := &Server{
-		opts:     opts,
-		token:    opts.Token,
-		done:     make(chan struct{}),
-		changed:  make(chan struct{}),
-		timers:   map[*time.Timer]struct{}{},
-		rng:      rand.New(rand.NewPCG(0x666c79, 0x73696d)),
-		apps:     map[string]*app{},
-		machines: map[string]*machine{},
-		usedIPs:  map[string]bool{},
-		requests: map[string]int{},
-		orgNet:   orgNetwork(opts.OrgSlug),
-		limits:   newLimiter(),
-		faults:   newFaultState(opts.Faults.withDefaults()),
-		injected: newInjectedCounts(),
-		traffic:  map[*app]time.Time{},
+		opts:        opts,
+		token:       opts.Token,
+		done:        make(chan struct{}),
+		changed:     make(chan struct{}),
+		timers:      map[*time.Timer]struct{}{},
+		rng:         rand.New(rand.NewPCG(0x666c79, 0x73696d)),
+		apps:        map[string]*app{},
+		machines:    map[string]*machine{},
+		volumes:     map[string]*volume{},
+		snapshots:   map[string]*snapshot{},
+		volumesFull: map[string]bool{},
+		usedIPs:     map[string]bool{},
+		requests:    map[string]int{},
+		orgNet:      orgNetwork(opts.OrgSlug),
+		limits:      newLimiter(),
+		faults:      newFaultState(opts.Faults.withDefaults()),
+		injected:    newInjectedCounts(),
+		traffic:     map[*app]time.Time{},
 	}
 	return s
 }

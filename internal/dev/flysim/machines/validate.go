@@ -44,10 +44,8 @@ func validateLaunch(in *fly.LaunchMachineInput, create bool) error {
 	if err := normalizeGuest(in.Config); err != nil {
 		return err
 	}
-	if len(in.Config.Mounts) > 0 {
-		// No volumes exist in the simulator, so every mount names a volume
-		// that Fly would fail to find.
-		return fmt.Errorf("volume %q not found", in.Config.Mounts[0].Volume)
+	if err := validateMounts(in.Config.Mounts); err != nil {
+		return err
 	}
 	for i, svc := range in.Config.Services {
 		if svc.InternalPort < 1 || svc.InternalPort > 65535 {
