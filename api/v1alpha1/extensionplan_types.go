@@ -40,6 +40,10 @@ type ExtensionPlanSpec struct {
 	// +kubebuilder:default=always
 	RestartPolicy string `json:"restartPolicy,omitempty"`
 
+	// storage gives each machine a Fly volume of its own; none when unset.
+	// +optional
+	Storage *StorageSpec `json:"storage,omitempty"`
+
 	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
 

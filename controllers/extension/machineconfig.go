@@ -26,13 +26,10 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
 
 	cfg := &flygo.MachineConfig{
-		Image: spec.Image,
-		Env:   env,
-		Guest: &flygo.MachineGuest{
-			CPUKind:  defaultString(spec.Guest.CPUKind, "shared"),
-			CPUs:     defaultInt(spec.Guest.CPUs, 1),
-			MemoryMB: defaultInt(spec.Guest.MemoryMB, 256),
-		},
+		Image:   spec.Image,
+		Env:     env,
+		Guest:   machineGuest(plan),
+		Mounts:  volumeMount(plan, key),
 		Restart: &flygo.MachineRestart{Policy: flygo.MachineRestartPolicy(defaultString(spec.RestartPolicy, "always"))},
 		Metadata: map[string]string{
 			fly.MetaExtension: ext.Spec.ID,
@@ -45,6 +42,16 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	}
 	cfg.Metadata[fly.MetaConfigHash] = configHash(cfg)
 	return cfg
+}
+
+// machineGuest is the plan's machine size, with Fly's defaults filled in.
+func machineGuest(plan *jetwayv1.ExtensionPlan) *flygo.MachineGuest {
+	g := plan.Spec.Guest
+	return &flygo.MachineGuest{
+		CPUKind:  defaultString(g.CPUKind, "shared"),
+		CPUs:     defaultInt(g.CPUs, 1),
+		MemoryMB: defaultInt(g.MemoryMB, 256),
+	}
 }
 
 func machineService(s jetwayv1.ServiceSpec) flygo.MachineService {

@@ -65,12 +65,16 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		return 0, err
 	}
 	plan.create = append(plan.create, replaced...)
+	volumes, err := r.volumesFor(ctx, ext, deps.plan, needVolumes(plan))
+	if err != nil {
+		return 0, err
+	}
 	created := map[jetwayv1.MachineKey]*fly.Machine{}
 	for _, k := range plan.create {
 		m, err := r.Fly.CreateMachine(ctx, app, flygo.LaunchMachineInput{
 			Region: k.Region,
 			Name:   fmt.Sprintf("%s-%s", k.Role, k.Region),
-			Config: configs[k],
+			Config: withVolume(configs[k], volumes[k]),
 		})
 		if err != nil {
 			// Save what was created so far before giving up the pass.
@@ -106,7 +110,13 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 			// after the poll interval; a wedged one was handled above.
 			continue
 		}
-		updated, err := r.Fly.UpdateMachine(ctx, app, flygo.LaunchMachineInput{ID: m.ID, Region: m.Region, Config: configs[k]})
+		// The machine keeps the volume it has (its data is there); one the
+		// plan has just given storage mounts a new one.
+		vol := mountedVolume(m)
+		if vol == "" {
+			vol = volumes[k]
+		}
+		updated, err := r.Fly.UpdateMachine(ctx, app, flygo.LaunchMachineInput{ID: m.ID, Region: m.Region, Config: withVolume(configs[k], vol)})
 		if err != nil {
 			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Updating machine %s failed: %v", m.ID, err)
 			return 0, fmt.Errorf("update machine %s: %w", m.ID, err)

@@ -12,3 +12,9 @@ import (
 func MachineRef(id string) *corev1.ObjectReference {
 	return &corev1.ObjectReference{APIVersion: "machines.fly.io/v1", Kind: "Machine", Name: id}
 }
+
+// VolumeRef names a Fly volume as an event's related object, as MachineRef
+// names a machine.
+func VolumeRef(id string) *corev1.ObjectReference {
+	return &corev1.ObjectReference{APIVersion: "machines.fly.io/v1", Kind: "Volume", Name: id}
+}

@@ -31,6 +31,9 @@ type Machine = fly.Machine
 // IPAssignment is an IP address assigned to an app.
 type IPAssignment = flaps.IPAssignment
 
+// Volume is a Fly volume.
+type Volume = fly.Volume
+
 // Client is every Machines API call the controllers make.
 type Client interface {
 	CreateApp(ctx context.Context, name, network string) (*App, error)
@@ -51,6 +54,16 @@ type Client interface {
 	// DestroyMachine force-destroys a machine; a machine already gone is
 	// not an error.
 	DestroyMachine(ctx context.Context, app, id string) error
+
+	// ListVolumes lists the app's volumes that are not being destroyed.
+	ListVolumes(ctx context.Context, app string) ([]Volume, error)
+	CreateVolume(ctx context.Context, app string, req fly.CreateVolumeRequest) (*Volume, error)
+	// ExtendVolume grows a volume to sizeGB; it reports whether the
+	// machine mounting it must restart to see the new size.
+	ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*Volume, bool, error)
+	// DeleteVolume destroys a volume no machine is bound to; one already
+	// gone is not an error.
+	DeleteVolume(ctx context.Context, app, id string) error
 
 	ListIPs(ctx context.Context, app string) ([]IPAssignment, error)
 	AssignIP(ctx context.Context, app string, req flaps.AssignIPRequest) (*IPAssignment, error)

@@ -64,8 +64,9 @@ var (
 	k8s client.Client
 	// restConfig reaches envtest's API server, for tests that watch.
 	restConfig *rest.Config
-	// sim is the Fly stand-in the controllers talk to.
-	sim *flysim.Server
+	// sim is the Fly stand-in the controllers talk to, at simURL.
+	sim    *flysim.Server
+	simURL string
 	// gatewayURL is the gateway's origin, e.g. http://127.0.0.1:34567.
 	gatewayURL string
 	// secret is the shared provisioning secret Fly signs with.
@@ -149,6 +150,7 @@ func runSuite(m *testing.M) (code int) {
 	if err != nil {
 		return fail("manager's RBAC: %v", err)
 	}
+	simURL = simServer.URL
 	currentOptions = managerOptions(managerConfig, addr, stateDir, simServer.URL, logger)
 	runErr := startManager()
 	defer func() {
