@@ -33,7 +33,7 @@ func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 		for i := range l.Spec.Machines {
 			mu := &l.Spec.Machines[i]
 			for _, seg := range mu.Segments {
-				d := overlap(seg.From.Time, seg.To.Time, start, end)
+				d := Overlap(seg.From.Time, seg.To.Time, start, end)
 				if d <= 0 {
 					continue
 				}
@@ -41,10 +41,10 @@ func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 				sums[k] += d
 			}
 			for _, g := range mu.Gaps {
-				unproven += max(0, overlap(g.From.Time, g.To.Time, start, end))
+				unproven += max(0, Overlap(g.From.Time, g.To.Time, start, end))
 			}
 			if closing && running(mu) && mu.GoneAt == nil {
-				unproven += max(0, overlap(provenThrough(mu), end, start, end))
+				unproven += max(0, Overlap(provenThrough(mu), end, start, end))
 			}
 		}
 	}
@@ -88,8 +88,8 @@ func SortItems(items []jetwayv1.BillingItem) {
 	})
 }
 
-// overlap is how much of [from, to) lies within [start, end).
-func overlap(from, to, start, end time.Time) time.Duration {
+// Overlap is how much of [from, to) lies within [start, end).
+func Overlap(from, to, start, end time.Time) time.Duration {
 	if from.Before(start) {
 		from = start
 	}

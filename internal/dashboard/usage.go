@@ -24,20 +24,31 @@ const usageDays = 31
 // a table of daily totals, and each extension's total with its drill-down.
 func (h *Handler) handleUsagePage(w http.ResponseWriter, r *http.Request) {
 	orgID := r.PathValue("org")
-	s, ok := h.access(w, r, orgID, target{Kind: targetOrganization, ID: orgID})
+	s, days, exts, ok := h.organizationUsage(w, r, orgID)
 	if !ok {
 		return
 	}
+	h.page(w, r, http.StatusOK, usagePage(h, s, orgID, days, exts))
+}
+
+// organizationUsage admits the user to orgID and reads what both usage
+// pages show: its last usageDays days and its extensions. It writes the
+// refusal, not-found or failure page and reports false when it cannot.
+func (h *Handler) organizationUsage(w http.ResponseWriter, r *http.Request, orgID string) (*Session, []billing.DayEntry, []jetwayv1.Extension, bool) {
+	s, ok := h.access(w, r, orgID, target{Kind: targetOrganization, ID: orgID})
+	if !ok {
+		return nil, nil, nil, false
+	}
 	days, ok := h.lastDays(w, r, orgID)
 	if !ok {
-		return
+		return nil, nil, nil, false
 	}
 	exts, err := h.extensionsOf(r.Context(), orgID)
 	if err != nil {
 		h.failure(w, r, err)
-		return
+		return nil, nil, nil, false
 	}
-	h.page(w, r, http.StatusOK, usagePage(h, s, orgID, days, exts))
+	return s, days, exts, true
 }
 
 // handleExtensionUsagePage shows one extension's items over the last
@@ -48,17 +59,8 @@ func (h *Handler) handleUsagePage(w http.ResponseWriter, r *http.Request) {
 // are within the days shown.
 func (h *Handler) handleExtensionUsagePage(w http.ResponseWriter, r *http.Request) {
 	orgID, extID := r.PathValue("org"), r.PathValue("id")
-	s, ok := h.access(w, r, orgID, target{Kind: targetOrganization, ID: orgID})
+	s, days, exts, ok := h.organizationUsage(w, r, orgID)
 	if !ok {
-		return
-	}
-	days, ok := h.lastDays(w, r, orgID)
-	if !ok {
-		return
-	}
-	exts, err := h.extensionsOf(r.Context(), orgID)
-	if err != nil {
-		h.failure(w, r, err)
 		return
 	}
 	var ext *jetwayv1.Extension

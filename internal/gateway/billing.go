@@ -53,8 +53,6 @@ func (s *Server) handleBilling(w http.ResponseWriter, r *http.Request) {
 	}
 	// The statement writes itself, a day at a time: a large organization's
 	// month is megabytes (statement_json.go).
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_ = statement.WriteJSON(w) // a failed write is a client gone; writeJSON ignores it too
+	startJSON(w, http.StatusOK)
+	_ = statement.WriteJSON(w) // a failed write is a client gone
 }

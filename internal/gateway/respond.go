@@ -12,10 +12,15 @@ type apiError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	startJSON(w, status)
+	_ = json.NewEncoder(w).Encode(v) // a failed write is a client gone
+}
+
+// startJSON writes the headers of every JSON answer; the body follows.
+func startJSON(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

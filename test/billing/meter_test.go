@@ -276,6 +276,18 @@ func TestTwoDaysOfAnOrganization(t *testing.T) {
 	waitState(t, napper.Status.AppName, "stopped")
 	clock.Advance(4 * time.Hour) // 13:45
 	deleteExtension(t, ids[1])
+
+	// The first day closes just after midnight, once the looks prove it to
+	// its end: a jump straight to the next morning would pass the close
+	// grace, and the day would be published with the time not yet looked
+	// at unbilled, as it should be then.
+	bd := closeDay(t, org, day)
+	for _, ext := range []*jetwayv1.Extension{always, resized, napper} {
+		expectBilledAsRan(t, bd, ext)
+	}
+	g.Expect(bd.Spec.UnprovenSeconds).To(gomega.BeZero())
+	expectPublishedAsServed(t, bd, org)
+
 	clock.JumpTo(billing.StartOf(day).Add(billing.Day + 10*time.Hour)) // the next day, 10:00
 	wake(t, napper.Status.AppName)
 	clock.Advance(time.Hour)
@@ -283,11 +295,6 @@ func TestTwoDaysOfAnOrganization(t *testing.T) {
 	waitMeteredThrough(t, always, clock.Now())
 	waitMeteredThrough(t, napper, clock.Now())
 
-	bd := closeDay(t, org, day)
-	for _, ext := range []*jetwayv1.Extension{always, resized, napper} {
-		expectBilledAsRan(t, bd, ext)
-	}
-	expectPublishedAsServed(t, bd, org)
 	next := billing.NextDate(day)
 	st := statement(t, org, day, next)
 	out, _ := json.MarshalIndent(st, "", "  ")

@@ -140,10 +140,10 @@ func checkMachine(f findings, l *jetwayv1.UsageLedger, mu *jetwayv1.MachineUsage
 		to := earliest(from.Add(billing.Day), proven)
 		var billed, unproven time.Duration
 		for _, s := range mu.Segments {
-			billed += overlap(s.From.Time, s.To.Time, from, to)
+			billed += billing.Overlap(s.From.Time, s.To.Time, from, to)
 		}
 		for _, g := range mu.Gaps {
-			unproven += overlap(g.From.Time, g.To.Time, from, to)
+			unproven += billing.Overlap(g.From.Time, g.To.Time, from, to)
 		}
 		ran := sim.RunningTime(mu.ID, from, to)
 		slack := time.Duration(changesWithin(history, from, to)+1) * time.Second
@@ -172,14 +172,6 @@ func changesWithin(history []flysim.StateChange, from, to time.Time) int {
 		prev = c.State
 	}
 	return n
-}
-
-func overlap(aFrom, aTo, bFrom, bTo time.Time) time.Duration {
-	start := bFrom
-	if aFrom.After(start) {
-		start = aFrom
-	}
-	return max(0, earliest(aTo, bTo).Sub(start))
 }
 
 func earliest(a, b time.Time) time.Time {
