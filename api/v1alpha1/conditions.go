@@ -40,6 +40,19 @@ const (
 	ReasonMachinesAsleep       = "MachinesAsleep"
 	ReasonMachineFailed        = "MachineFailed"
 	ReasonMachineRestarted     = "MachineRestarted"
+	// ReasonChecksFailing: machines run but Fly does not report all their
+	// health checks passing.
+	ReasonChecksFailing = "ChecksFailing"
+	// ReasonRolloutPaused: a machine changed by a rollout has not passed
+	// its checks within the plan's healthTimeout; the machines not yet
+	// changed are left on the old config.
+	ReasonRolloutPaused = "RolloutPaused"
+	// ReasonStorageShrinkRefused: the extension's plan gives its machines
+	// smaller volumes than they have, and Fly cannot shrink a volume.
+	ReasonStorageShrinkRefused = "StorageShrinkRefused"
+	// ReasonProgressDeadlineExceeded: the extension has failed to reach
+	// its desired state for longer than its plan's progressDeadline.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonMachineWedged: a primary machine has stayed in a transient
 	// state (starting, stopping, ...) past the wedged threshold. Jetway
 	// replaces wedged replicas itself but leaves a primary, which may hold

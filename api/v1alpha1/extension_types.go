@@ -157,6 +157,17 @@ type ExtensionStatus struct {
 	// +listMapKey=id
 	Machines []MachineStatus `json:"machines,omitempty"`
 
+	// rollout is how far the machines are on their desired config.
+	// +optional
+	Rollout *RolloutStatus `json:"rollout,omitempty"`
+
+	// failingSince is when Jetway's passes began to fail to reach Fly's
+	// desired state (a Fly error, a capacity refusal, a machine that will
+	// not come up). Past the plan's progressDeadline the extension shows
+	// as error while Jetway keeps trying; unset once a pass succeeds.
+	// +optional
+	FailingSince *metav1.Time `json:"failingSince,omitempty"`
+
 	// notification is what Fly was last told about the extension by
 	// webhook, and what is being delivered now. It is kept here, in the
 	// object, so that no restart can lose a notification.
@@ -216,6 +227,15 @@ type MachineStatus struct {
 	// state is the machine's last observed Fly state.
 	// +optional
 	State string `json:"state,omitempty"`
+	// checks sums up the machine's health checks as Fly last reported them:
+	// "passing", or the first failing check and its output. Empty when the
+	// plan has no checks.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Checks string `json:"checks,omitempty"`
+	// upToDate is true when the machine runs the desired config.
+	// +optional
+	UpToDate bool `json:"upToDate,omitempty"`
 }
 
 // Extension is one customer resource provisioned through Fly.io.
@@ -226,6 +246,8 @@ type MachineStatus struct {
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.primaryRegion`
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.status.appName`
+// +kubebuilder:printcolumn:name="Rollout",type=string,JSONPath=`.status.rollout.phase`
+// +kubebuilder:printcolumn:name="Updated",type=string,JSONPath=`.status.rollout.progress`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Extension struct {
 	metav1.TypeMeta `json:",inline"`

@@ -7,6 +7,7 @@ import (
 // ExtensionPlanSpec says what an extension is: what runs on its machines and
 // how the provisioning response's config is rendered. Operators manage plans
 // with GitOps; exactly one should be the default.
+// +kubebuilder:validation:XValidation:rule="has(self.storage) || !has(oldSelf.storage)",message="storage cannot be removed from a plan: its extensions' data is on those volumes"
 type ExtensionPlanSpec struct {
 	// default marks the plan used when a request names none.
 	// +optional
@@ -41,8 +42,27 @@ type ExtensionPlanSpec struct {
 	RestartPolicy string `json:"restartPolicy,omitempty"`
 
 	// storage gives each machine a Fly volume of its own; none when unset.
+	// Fly volumes only grow, and an extension's data is on them: a plan's
+	// storage may grow but not shrink, and is not removed once set.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.sizeGB >= oldSelf.sizeGB",message="storage.sizeGB cannot shrink: Fly volumes only grow (make a new plan and move extensions to it with a restore)"
 	Storage *StorageSpec `json:"storage,omitempty"`
+
+	// rollout says how a change of this plan reaches its machines: one
+	// extension's machines a step at a time, the plan's extensions a few
+	// at a time.
+	// +optional
+	// +kubebuilder:default={}
+	Rollout RolloutSpec `json:"rollout,omitempty"`
+
+	// progressDeadline is how long an extension may keep failing to reach
+	// its desired state (Fly errors, no capacity, a machine that will not
+	// pass its checks) before Fly is told it is in error. Jetway keeps
+	// trying, and the extension returns to ready when Fly recovers. The
+	// default is about when flyctl stops polling.
+	// +optional
+	// +kubebuilder:default="4m"
+	ProgressDeadline *metav1.Duration `json:"progressDeadline,omitempty"`
 
 	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
@@ -101,9 +121,19 @@ type ServiceSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MinMachinesRunning *int `json:"minMachinesRunning,omitempty"`
-	// checks are the service's health checks.
+	// checks are the service's health checks. An extension is ready only
+	// when every check of every machine passes on Fly.
 	// +optional
 	Checks []CheckSpec `json:"checks,omitempty"`
+	// servedBy is which of an extension's machines serve this service:
+	// all of them, only the primary, or only the replicas. Flycast sends a
+	// port's connections only to machines that serve it, so a write port
+	// served by the primary and a read port served by all gives clients
+	// one address for both (docs/primary-and-replicas.md).
+	// +optional
+	// +kubebuilder:validation:Enum=all;primary;replicas
+	// +kubebuilder:default=all
+	ServedBy string `json:"servedBy,omitempty"`
 }
 
 // PortSpec is one public port of a service.

@@ -27,6 +27,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extensio
 		return ctrl.Result{}, nil
 	}
 	r.checks.forget(ext)
+	r.fleet.forget(ext)
 	status := r.statusWriter(ext.DeepCopy())
 	ext.Status.Phase = jetwayv1.PhaseDeleting
 	ext.Status.ErrorMessage = ""

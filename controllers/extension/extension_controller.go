@@ -13,7 +13,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -80,6 +82,8 @@ type Reconciler struct {
 
 	// checks remembers when each extension was last checked in full.
 	checks fullChecks
+	// fleet bounds how many of a plan's extensions change at once.
+	fleet fleetGate
 }
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
@@ -189,6 +193,21 @@ func (r *Reconciler) nextLook(waits ...time.Duration) time.Duration {
 	return jitter(r.Settings.Resync)
 }
 
+// maxRetryBackoff caps the exponential backoff of failing passes (the
+// default's cap is 16 minutes): a failure must reach Fly as error soon
+// after the plan's progressDeadline, and a recovered Fly be noticed within
+// a minute. Fly's own rate limits are kept by the client (internal/fly).
+const maxRetryBackoff = time.Minute
+
+// retryLimiter is controller-runtime's default rate limiter with the
+// backoff capped at maxRetryBackoff.
+func retryLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryBackoff),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
+}
+
 func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
@@ -209,8 +228,14 @@ func (r *Reconciler) finishPass(ctx context.Context, status *statusWriter, ext *
 		// ever can): kstatus may now judge it.
 		ext.Status.ObservedGeneration = ext.Generation
 	}
-	summarize(ext, stalled)
 	failing := err != nil && !isTerminal
+	if stalled == nil {
+		stalled = stuck(ext)
+	}
+	now := time.Now()
+	trackFailing(ext, failing, now)
+	plan, _ := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan) // nil: the default deadline
+	summarize(ext, stalled, func(why string) (string, bool) { return pastDeadline(ext, progressDeadline(plan), now, why) })
 	if perr := status.write(ctx, ext, failing); perr != nil && !apierrors.IsNotFound(perr) {
 		return ctrl.Result{}, errors.Join(err, fmt.Errorf("apply status: %w", perr))
 	}
@@ -277,7 +302,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A deleted Extension frees its DNS name for the next in line.
 		Watches(&jetwayv1.Extension{}, handler.EnqueueRequestsFromMapFunc(r.namePeers),
 			builder.WithPredicates(onlyDeletes)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles)}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles),
+			RateLimiter:             retryLimiter(),
+		}).
 		Named("extension").
 		Complete(r)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"strconv"
 
 	flygo "github.com/superfly/fly-go"
 
@@ -15,7 +16,9 @@ import (
 // machineConfig is the Fly config of one desired machine. Ownership
 // metadata goes on every machine: it is how a restarted controller finds
 // what it created and how nothing we do not own is ever touched.
-func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key jetwayv1.MachineKey) *flygo.MachineConfig {
+// primaryAddress is how replicas reach the primary (primaryAddressOf); ""
+// while there is no primary yet.
+func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key jetwayv1.MachineKey, primaryAddress string) *flygo.MachineConfig {
 	spec := plan.Spec
 	env := maps.Clone(spec.Env)
 	if env == nil {
@@ -24,6 +27,11 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	env["JETWAY_EXTENSION_NAME"] = ext.Spec.Name
 	env["JETWAY_ROLE"] = key.Role
 	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
+	if key.Role == jetwayv1.RoleReplica && primaryAddress != "" {
+		// Only replicas: the primary's own config must not depend on
+		// its id, which Fly gives it only when it is created.
+		env[envPrimaryAddress] = primaryAddress
+	}
 
 	cfg := &flygo.MachineConfig{
 		Image:   spec.Image,
@@ -38,7 +46,15 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 		},
 	}
 	for _, s := range spec.Services {
-		cfg.Services = append(cfg.Services, machineService(s))
+		if servedBy(s, key.Role) {
+			cfg.Services = append(cfg.Services, machineService(s))
+		}
+	}
+	if spec.Storage != nil {
+		// The volume's size is not in a machine's config, but a change of
+		// it must roll through the machines like any other: each volume is
+		// extended just before its machine is updated (volume_size.go).
+		cfg.Metadata[fly.MetaVolumeSizeGB] = strconv.Itoa(int(spec.Storage.SizeGB))
 	}
 	cfg.Metadata[fly.MetaConfigHash] = configHash(cfg)
 	return cfg

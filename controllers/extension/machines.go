@@ -2,6 +2,7 @@ package extension
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,21 +41,11 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		known[m.ID] = true
 	}
 	desired := ext.Spec.DesiredMachines()
-	configs := map[jetwayv1.MachineKey]*flygo.MachineConfig{}
-	for _, k := range desired {
-		configs[k] = machineConfig(ext, deps.plan, k)
-	}
-	plan := planMachineSet(desired, actual, known,
-		func(k jetwayv1.MachineKey) string { return configs[k].Metadata[fly.MetaConfigHash] }, deps.plan.Spec.Image)
+	configs := newDesiredConfigs(ext, deps.plan, currentPrimary(actual, known, ext.Spec.PrimaryRegion))
+	plan := planMachineSet(desired, actual, known, configs.hash, deps.plan.Spec.Image)
 
-	logger := log.FromContext(ctx)
-	for _, m := range plan.destroy {
-		if err := r.Fly.DestroyMachine(ctx, app, m.ID); err != nil {
-			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Destroying extra machine %s failed: %v", m.ID, err)
-			return 0, fmt.Errorf("destroy machine %s: %w", m.ID, err)
-		}
-		logger.Info("Destroyed machine", "machine", m.ID, "region", m.Region)
-		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Normal", "MachineDestroyed", "DestroyMachine", "Destroyed machine %s in %s", m.ID, m.Region)
+	if err := r.destroyExtras(ctx, ext, plan.destroy); err != nil {
+		return 0, err
 	}
 	// Wedged machines are dealt with before anything is asked of them: Fly
 	// refuses to update a machine that has not settled, so a wedged
@@ -65,76 +56,96 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		return 0, err
 	}
 	plan.create = append(plan.create, replaced...)
-	volumes, err := r.volumesFor(ctx, ext, deps.plan, needVolumes(plan))
+	vols, err := r.listVolumes(ctx, ext, deps.plan, plan)
 	if err != nil {
 		return 0, err
 	}
-	created := map[jetwayv1.MachineKey]*fly.Machine{}
-	for _, k := range plan.create {
-		m, err := r.Fly.CreateMachine(ctx, app, flygo.LaunchMachineInput{
-			Region: k.Region,
-			Name:   fmt.Sprintf("%s-%s", k.Role, k.Region),
-			Config: withVolume(configs[k], volumes[k]),
-		})
-		if err != nil {
-			// Save what was created so far before giving up the pass.
-			r.recordMachines(ext, plan.keep, created)
-			if t, ok := asTerminal(err); ok {
-				extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, t.reason, "%s", t.message)
-				return 0, t
-			}
-			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Creating the %s machine in %s failed: %v", k.Role, k.Region, err)
-			return 0, fmt.Errorf("create %s machine in %s: %w", k.Role, k.Region, err)
-		}
-		created[k] = m
-		logger.Info("Created machine", "machine", m.ID, "region", k.Region, "role", k.Role)
-		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Normal", "MachineCreated", "CreateMachine", "Created %s machine %s in %s", k.Role, m.ID, k.Region)
+	volumes, err := r.volumesFor(ctx, ext, deps.plan, &vols, needVolumes(plan))
+	if err != nil {
+		return 0, err
 	}
+	created, err := r.createMachines(ctx, ext, plan, configs, volumes)
 	if len(created) > 0 {
 		// Machine ids go to status at once: Fly's create has no idempotency
 		// key, and the id in status is what marks this machine as the one
 		// to keep should a retried create have made a twin.
-		r.recordMachines(ext, plan.keep, created)
-		if err := status.saveMachineIDs(ctx, ext); err != nil {
-			return 0, err
+		r.recordMachines(ext, plan.keep, created, configs)
+		if serr := status.saveMachineIDs(ctx, ext); serr != nil || err != nil {
+			return 0, errors.Join(err, serr)
 		}
 	}
-	for _, m := range plan.update {
-		k := keyOf(m)
-		if plan.keep[k] != m {
-			continue // replaced above
-		}
-		if transientStates[m.State] {
-			// Fly answers 412 until the machine settles. A settling machine
-			// is not running, so judgeMachines below asks for another look
-			// after the poll interval; a wedged one was handled above.
-			continue
-		}
-		// The machine keeps the volume it has (its data is there); one the
-		// plan has just given storage mounts a new one.
-		vol := mountedVolume(m)
-		if vol == "" {
-			vol = volumes[k]
-		}
-		updated, err := r.Fly.UpdateMachine(ctx, app, flygo.LaunchMachineInput{ID: m.ID, Region: m.Region, Config: withVolume(configs[k], vol)})
-		if err != nil {
-			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Updating machine %s failed: %v", m.ID, err)
-			return 0, fmt.Errorf("update machine %s: %w", m.ID, err)
-		}
-		plan.keep[k] = updated
-		logger.Info("Updated machine", "machine", m.ID, "region", m.Region)
-		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Normal", "MachineUpdated", "UpdateMachine", "Updated machine %s in %s to the desired config", m.ID, m.Region)
+	if err != nil {
+		r.recordMachines(ext, plan.keep, created, configs)
+		return 0, err
+	}
+	step, err := r.rollOut(ctx, ext, deps.plan, plan, configs, volumes, vols, len(created))
+	if err != nil {
+		return 0, err
 	}
 	if err := r.restartStopped(ctx, ext, plan.keep, autostops(deps.plan)); err != nil {
 		return 0, err
 	}
-	r.recordMachines(ext, plan.keep, created)
-	wait := r.judgeMachines(ext, deps.plan, desired)
+	r.recordMachines(ext, plan.keep, created, configs)
+	wait := r.judgeMachines(ext, deps.plan, desired, mergeMachines(plan.keep, created), step)
 	if len(wedgedPrimaries) > 0 {
 		r.markWedgedPrimaries(ext, wedgedPrimaries)
 		return wedgedRecheck, nil
 	}
 	return wait, nil
+}
+
+// mergeMachines is keep and created in one map.
+func mergeMachines(keep, created map[jetwayv1.MachineKey]*fly.Machine) map[jetwayv1.MachineKey]*fly.Machine {
+	out := make(map[jetwayv1.MachineKey]*fly.Machine, len(keep)+len(created))
+	for _, set := range []map[jetwayv1.MachineKey]*fly.Machine{keep, created} {
+		for k, m := range set {
+			out[k] = m
+		}
+	}
+	return out
+}
+
+// destroyExtras destroys machines no desired key keeps: twins of a retried
+// create, and machines of keys no longer desired.
+func (r *Reconciler) destroyExtras(ctx context.Context, ext *jetwayv1.Extension, extras []*fly.Machine) error {
+	for _, m := range extras {
+		if err := r.Fly.DestroyMachine(ctx, ext.Status.AppName, m.ID); err != nil {
+			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Destroying extra machine %s failed: %v", m.ID, err)
+			return fmt.Errorf("destroy machine %s: %w", m.ID, err)
+		}
+		log.FromContext(ctx).Info("Destroyed machine", "machine", m.ID, "region", m.Region)
+		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Normal", "MachineDestroyed", "DestroyMachine", "Destroyed machine %s in %s", m.ID, m.Region)
+	}
+	return nil
+}
+
+// createMachines creates the missing machines, the primary first so that
+// the replicas created with it learn its address. It returns what it
+// created, also when it fails part way.
+func (r *Reconciler) createMachines(ctx context.Context, ext *jetwayv1.Extension, plan machineSetPlan, configs *desiredConfigs, volumes map[jetwayv1.MachineKey]string) (map[jetwayv1.MachineKey]*fly.Machine, error) {
+	created := map[jetwayv1.MachineKey]*fly.Machine{}
+	for _, k := range plan.create {
+		m, err := r.Fly.CreateMachine(ctx, ext.Status.AppName, flygo.LaunchMachineInput{
+			Region: k.Region,
+			Name:   fmt.Sprintf("%s-%s", k.Role, k.Region),
+			Config: withVolume(configs.of(k), volumes[k]),
+		})
+		if err != nil {
+			if t, ok := asTerminal(err); ok {
+				extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, t.reason, "%s", t.message)
+				return created, t
+			}
+			extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Creating the %s machine in %s failed: %v", k.Role, k.Region, err)
+			return created, fmt.Errorf("create %s machine in %s: %w", k.Role, k.Region, err)
+		}
+		created[k] = m
+		if k.Role == jetwayv1.RolePrimary {
+			configs.primaryIs(m)
+		}
+		log.FromContext(ctx).Info("Created machine", "machine", m.ID, "region", k.Region, "role", k.Role)
+		r.Recorder.Eventf(ext, domain.MachineRef(m.ID), "Normal", "MachineCreated", "CreateMachine", "Created %s machine %s in %s", k.Role, m.ID, k.Region)
+	}
+	return created, nil
 }
 
 // restartStopped starts kept machines that crashed into "failed", and ones
@@ -162,12 +173,16 @@ func (r *Reconciler) restartStopped(ctx context.Context, ext *jetwayv1.Extension
 }
 
 // recordMachines writes the kept and created machines to status, in a
-// stable order.
-func (r *Reconciler) recordMachines(ext *jetwayv1.Extension, keep, created map[jetwayv1.MachineKey]*fly.Machine) {
+// stable order, with their health and whether they run the desired config.
+func (r *Reconciler) recordMachines(ext *jetwayv1.Extension, keep, created map[jetwayv1.MachineKey]*fly.Machine, configs *desiredConfigs) {
 	var out []jetwayv1.MachineStatus
 	for _, set := range []map[jetwayv1.MachineKey]*fly.Machine{keep, created} {
 		for k, m := range set {
-			out = append(out, jetwayv1.MachineStatus{ID: m.ID, Region: k.Region, Role: k.Role, State: m.State})
+			out = append(out, jetwayv1.MachineStatus{
+				ID: m.ID, Region: k.Region, Role: k.Role, State: m.State,
+				Checks:   checkSummary(m),
+				UpToDate: !drifted(m, configs.hash(k), configs.plan.Spec.Image),
+			})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -183,37 +198,64 @@ func (r *Reconciler) recordMachines(ext *jetwayv1.Extension, keep, created map[j
 }
 
 // judgeMachines sets MachinesReady: every desired machine exists and is
-// started. Machines that sleep under autostop count as running.
-func (r *Reconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, desired []jetwayv1.MachineKey) time.Duration {
+// healthy (started with every check passing, or asleep under autostop),
+// and no rollout is paused.
+func (r *Reconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, desired []jetwayv1.MachineKey, machines map[jetwayv1.MachineKey]*fly.Machine, step rolloutStep) time.Duration {
 	sleepy := autostops(plan)
-	running, failed := 0, []string{}
-	for _, m := range ext.Status.Machines {
-		switch m.State {
-		case flygo.MachineStateStarted, flygo.MachineStateStopped, flygo.MachineStateSuspended:
-			if m.State == flygo.MachineStateStarted || sleepy {
-				running++
-			}
-		case "failed":
+	healthy, failed, unhealthy := 0, []string{}, []string{}
+	for _, k := range desired {
+		m := machines[k]
+		if m == nil {
+			continue
+		}
+		switch h := healthOf(m, sleepy); {
+		case m.State == "failed":
 			failed = append(failed, fmt.Sprintf("%s (%s)", m.ID, m.Region))
+		case h.healthy:
+			healthy++
+		case m.State == flygo.MachineStateStarted:
+			unhealthy = append(unhealthy, fmt.Sprintf("%s %s: %s", k.Role, m.ID, healthWords(m, h)))
 		}
 	}
 	switch {
 	case len(failed) > 0:
 		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachineFailed,
-			"Machine(s) %s failed on Fly; %d/%d running", strings.Join(failed, ", "), running, len(desired))
+			"Machine(s) %s failed on Fly; %d/%d healthy", strings.Join(failed, ", "), healthy, len(desired))
 		return r.Settings.PollInterval
-	case running == len(desired) && len(ext.Status.Machines) == len(desired) && sleepy && allAsleep(ext.Status.Machines):
+	case step.refused != nil:
+		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonStorageShrinkRefused, "%s", step.message)
+		return 0
+	case step.phase == jetwayv1.RolloutPaused:
+		// Looked at again now and then: the machine may recover, and the
+		// rollout then goes on by itself.
+		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonRolloutPaused, "Rollout %s", lowerFirst(step.message))
+		return pausedRecheck
+	case healthy == len(desired) && len(machines) == len(desired) && sleepy && allAsleep(ext.Status.Machines):
 		// Fly's proxy stopped them for want of traffic; the next request
 		// wakes one. Ready, but asleep.
-		extstatus.MarkTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesAsleep, "%d/%d machines asleep; they wake on traffic", running, len(desired))
+		extstatus.MarkTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesAsleep, "%d/%d machines asleep; they wake on traffic", healthy, len(desired))
 		return 0
-	case running == len(desired) && len(ext.Status.Machines) == len(desired):
-		extstatus.MarkTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesRunning, "%d/%d machines running", running, len(desired))
+	case healthy == len(desired) && len(machines) == len(desired):
+		extstatus.MarkTrue(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesRunning, "%d/%d machines running and healthy", healthy, len(desired))
 		return 0
+	case len(unhealthy) > 0:
+		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonChecksFailing,
+			"%d/%d machines healthy; not passing their checks: %s", healthy, len(desired), strings.Join(unhealthy, "; "))
+		return r.Settings.PollInterval
 	default:
-		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesStarting, "%d/%d machines running", running, len(desired))
+		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesStarting, "%d/%d machines running and healthy", healthy, len(desired))
 		return r.Settings.PollInterval
 	}
+}
+
+// pausedRecheck is how often a paused rollout is looked at again.
+const pausedRecheck = 30 * time.Second
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // autostops reports whether the plan lets Fly's proxy stop or suspend idle

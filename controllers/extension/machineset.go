@@ -42,16 +42,7 @@ func planMachineSet(desired []jetwayv1.MachineKey, actual []*fly.Machine, known 
 			p.create = append(p.create, k)
 			continue
 		}
-		sort.SliceStable(candidates, func(i, j int) bool {
-			ki, kj := known[candidates[i].ID], known[candidates[j].ID]
-			if ki != kj {
-				return ki
-			}
-			if candidates[i].CreatedAt != candidates[j].CreatedAt {
-				return candidates[i].CreatedAt < candidates[j].CreatedAt
-			}
-			return candidates[i].ID < candidates[j].ID
-		})
+		sortKeepFirst(candidates, known)
 		chosen := candidates[0]
 		p.keep[k] = chosen
 		p.destroy = append(p.destroy, candidates[1:]...)

@@ -149,7 +149,7 @@ func TestMachineConfigCarriesOwnershipAndStableHash(t *testing.T) {
 		{InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432}}, Autostop: "suspend", Autostart: true},
 	}}}
 	key := jetwayv1.MachineKey{Role: "primary", Region: "mad"}
-	a, b := machineConfig(ext, plan, key), machineConfig(ext, plan, key)
+	a, b := machineConfig(ext, plan, key, ""), machineConfig(ext, plan, key, "")
 	if a.Metadata[fly.MetaExtension] != "fly-1" || a.Metadata[fly.MetaRole] != "primary" || a.Metadata[fly.MetaRegion] != "mad" {
 		t.Errorf("ownership metadata missing: %v", a.Metadata)
 	}
@@ -157,7 +157,7 @@ func TestMachineConfigCarriesOwnershipAndStableHash(t *testing.T) {
 		t.Errorf("hash not stable: %q vs %q", a.Metadata[fly.MetaConfigHash], b.Metadata[fly.MetaConfigHash])
 	}
 	plan.Spec.Image = "img:2"
-	if c := machineConfig(ext, plan, key); c.Metadata[fly.MetaConfigHash] == a.Metadata[fly.MetaConfigHash] {
+	if c := machineConfig(ext, plan, key, ""); c.Metadata[fly.MetaConfigHash] == a.Metadata[fly.MetaConfigHash] {
 		t.Error("a new image must change the hash")
 	}
 	if got := a.Services[0].Autostop.String(); got != "suspend" {

@@ -31,8 +31,9 @@ func initConditions(ext *jetwayv1.Extension) {
 
 // summarize derives Ready, Reconciling, Stalled and the Fly status word from
 // the concern conditions and how the pass ended. stalled carries the
-// terminal failure, if any.
-func summarize(ext *jetwayv1.Extension, stalled *terminal) {
+// terminal failure, if any; overdue says whether a failure has outlasted
+// the plan's progressDeadline, and words it for Fly (deadline.go).
+func summarize(ext *jetwayv1.Extension, stalled *terminal, overdue func(why string) (string, bool)) {
 	var notReady []string
 	for _, t := range concernConditions {
 		if !meta.IsStatusConditionTrue(ext.Status.Conditions, t) {
@@ -63,6 +64,15 @@ func summarize(ext *jetwayv1.Extension, stalled *terminal) {
 		ext.Status.ErrorMessage = ""
 	default:
 		msg := strings.Join(notReady, "; ")
+		if words, late := overdue(msg); late {
+			// Still trying: Reconciling, not Stalled; but Fly hears error.
+			extstatus.MarkFalse(ext, jetwayv1.ConditionReady, jetwayv1.ReasonProgressDeadlineExceeded, "%s", words)
+			extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, jetwayv1.ReasonProgressDeadlineExceeded, "%s", words)
+			meta.RemoveStatusCondition(&ext.Status.Conditions, jetwayv1.ConditionStalled)
+			ext.Status.Phase = jetwayv1.PhaseError
+			ext.Status.ErrorMessage = words
+			return
+		}
 		extstatus.MarkFalse(ext, jetwayv1.ConditionReady, jetwayv1.ReasonProgressing, "%s", msg)
 		extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, jetwayv1.ReasonProgressing, "%s", msg)
 		meta.RemoveStatusCondition(&ext.Status.Conditions, jetwayv1.ConditionStalled)

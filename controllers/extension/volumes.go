@@ -60,11 +60,11 @@ func volumeMount(plan *jetwayv1.ExtensionPlan, k jetwayv1.MachineKey) []flygo.Ma
 	return []flygo.MachineMount{{Name: volumeName(k), Path: plan.Spec.Storage.MountPath}}
 }
 
-// volumesFor finds or creates the volume of each key, and returns their
-// ids by key.
-func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, keys []jetwayv1.MachineKey) (map[jetwayv1.MachineKey]string, error) {
-	storage := plan.Spec.Storage
-	if storage == nil || len(keys) == 0 {
+// listVolumes lists the app's volumes when the pass needs them: it
+// creates or updates machines of a plan with storage. Other passes cost no
+// Fly call for volumes.
+func (r *Reconciler) listVolumes(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, p machineSetPlan) ([]fly.Volume, error) {
+	if plan.Spec.Storage == nil || len(p.create) == 0 && len(p.update) == 0 {
 		return nil, nil
 	}
 	app := ext.Status.AppName
@@ -73,9 +73,20 @@ func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, pl
 		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, reasonFor(err), "Listing volumes failed: %v", err)
 		return nil, fmt.Errorf("list volumes of %s: %w", app, err)
 	}
+	return vols, nil
+}
+
+// volumesFor finds or creates the volume of each key among vols (which
+// gains those it creates), and returns their ids by key.
+func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, vols *[]fly.Volume, keys []jetwayv1.MachineKey) (map[jetwayv1.MachineKey]string, error) {
+	storage := plan.Spec.Storage
+	if storage == nil || len(keys) == 0 {
+		return nil, nil
+	}
+	app := ext.Status.AppName
 	out := map[jetwayv1.MachineKey]string{}
 	for _, k := range keys {
-		if v := freeVolume(vols, k); v != nil {
+		if v := freeVolume(*vols, k); v != nil {
 			out[k] = v.ID
 			continue
 		}
@@ -93,7 +104,7 @@ func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, pl
 				"Creating the %s machine's %d GB volume in %s failed: %s", k.Role, size, k.Region, flyMessage(err))
 			return nil, fmt.Errorf("create %s volume in %s: %w", k.Role, k.Region, err)
 		}
-		vols = append(vols, *v)
+		*vols = append(*vols, *v)
 		out[k] = v.ID
 		log.FromContext(ctx).Info("Created volume", "volume", v.ID, "region", k.Region, "role", k.Role, "sizeGB", size)
 		r.Recorder.Eventf(ext, domain.VolumeRef(v.ID), "Normal", "VolumeCreated", "CreateVolume",

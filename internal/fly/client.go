@@ -20,6 +20,9 @@ const (
 	MetaRole       = "jetway_role"
 	MetaRegion     = "jetway_region"
 	MetaConfigHash = "jetway_config_hash"
+	// MetaVolumeSizeGB is the size the plan gives the machine's volume, so
+	// that a change of it is a change of the machine's config.
+	MetaVolumeSizeGB = "jetway_volume_gb"
 )
 
 // App is a Fly app as Jetway needs to see it.

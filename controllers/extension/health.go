@@ -1,0 +1,99 @@
+package extension
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	flygo "github.com/superfly/fly-go"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/fly"
+)
+
+// A machine is healthy when it serves: Fly reports it started and every one
+// of its checks passing (the plan's service checks run on Fly, which
+// reports each machine's results in its `checks`). A machine that Fly's
+// proxy put to sleep under autostop runs no checks and is healthy too: it
+// wakes on the next connection. Ready needs every machine healthy, and a
+// rollout waits for a changed machine to be healthy before the next.
+
+// machineHealth is what Jetway makes of one machine's state and checks.
+type machineHealth struct {
+	healthy bool
+	// checks sums up the checks for status: "passing", or the first one
+	// that is not and its output; "" when the machine has none.
+	checks string
+}
+
+// maxCheckSummary bounds what a check's output may put in status: it is
+// the service's own words, and may be long.
+const maxCheckSummary = 200
+
+// healthOf judges m. sleepy says the plan lets Fly's proxy stop idle
+// machines.
+func healthOf(m *fly.Machine, sleepy bool) machineHealth {
+	checks := checkSummary(m)
+	switch m.State {
+	case flygo.MachineStateStarted:
+		return machineHealth{healthy: checks == "" || checks == "passing", checks: checks}
+	case flygo.MachineStateStopped, flygo.MachineStateSuspended:
+		// Fly runs no checks on a machine that is not running; whatever it
+		// last reported is stale.
+		return machineHealth{healthy: sleepy}
+	default:
+		return machineHealth{checks: checks}
+	}
+}
+
+// checkSummary is "passing" when every check passes, the first that does
+// not otherwise (Fly lists them in a stable order), and "" for none.
+func checkSummary(m *fly.Machine) string {
+	if len(m.Checks) == 0 {
+		return ""
+	}
+	for _, c := range m.Checks {
+		if c == nil || c.Status == flygo.Passing {
+			continue
+		}
+		s := fmt.Sprintf("%s %s", c.Name, c.Status)
+		if out := strings.TrimSpace(c.Output); out != "" {
+			s += ": " + out
+		}
+		if len(s) > maxCheckSummary {
+			s = s[:maxCheckSummary-1] + "…"
+		}
+		return s
+	}
+	return "passing"
+}
+
+// changedAt is when m last took a config change: its latest "update" event,
+// else its creation. Fly's updated_at moves on every state change (a
+// machine in a crash loop restarts over and over), so it cannot say how
+// long a changed machine has had to pass its checks.
+func changedAt(m *fly.Machine) time.Time {
+	var latest time.Time
+	for _, e := range m.Events {
+		if e == nil || e.Type != "update" {
+			continue
+		}
+		if t := e.Time(); t.After(latest) {
+			latest = t
+		}
+	}
+	if !latest.IsZero() {
+		return latest
+	}
+	created, _ := time.Parse(time.RFC3339, m.CreatedAt)
+	return created
+}
+
+// healthTimeout is the plan's rollout.healthTimeout; the API server
+// defaults it, and plans written before it get the same default.
+func healthTimeout(plan *jetwayv1.ExtensionPlan) time.Duration {
+	if d := plan.Spec.Rollout.HealthTimeout; d != nil && d.Duration > 0 {
+		return d.Duration
+	}
+	return 5 * time.Minute
+}
