@@ -122,7 +122,7 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 	if err != nil {
 		return err
 	}
-	if err := devstack.InstallDefaultPlan(ctx, c); err != nil {
+	if err := devstack.InstallSamplePlans(ctx, c); err != nil {
 		return err
 	}
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -292,6 +293,13 @@ func provision(t testing.TB, req map[string]any) map[string]any {
 	t.Helper()
 	id := req["id"].(string)
 	resp, err := flyAPI.Create(ctxFor(t), req)
+	// A plan the test has just created may not be in the gateway's cache
+	// yet: give the cache a few seconds before taking the refusal.
+	for tries := 0; err == nil && resp.StatusCode == http.StatusUnprocessableEntity &&
+		strings.Contains(string(resp.Body), "unknown_plan") && tries < 50; tries++ {
+		time.Sleep(100 * time.Millisecond)
+		resp, err = flyAPI.Create(ctxFor(t), req)
+	}
 	if err != nil {
 		t.Fatalf("POST %s: %v", id, err)
 	}

@@ -19,12 +19,19 @@ import (
 // storagePlan is a plan whose machines each get a 10 GB volume at /data.
 func storagePlan(t *testing.T) string {
 	t.Helper()
+	return storagePlanOf(t, 10)
+}
+
+// storagePlanOf is a plan whose machines each get a volume of sizeGB at
+// /data.
+func storagePlanOf(t *testing.T, sizeGB int32) string {
+	t.Helper()
 	name := uniqueID("stateful")
 	plan := &jetwayv1.ExtensionPlan{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: jetwayv1.ExtensionPlanSpec{
 			Image:      standardImage,
-			Storage:    &jetwayv1.StorageSpec{SizeGB: 10, MountPath: "/data", SnapshotRetentionDays: ptr.To[int32](7)},
+			Storage:    &jetwayv1.StorageSpec{SizeGB: sizeGB, MountPath: "/data", SnapshotRetentionDays: ptr.To[int32](7)},
 			Connection: jetwayv1.ConnectionSpec{Config: map[string]string{"LOGJAM_URL": connTemplate}, Port: 5432},
 		},
 	}

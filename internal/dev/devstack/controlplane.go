@@ -104,16 +104,36 @@ func embeddedCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 // InstallDefaultPlan creates the sample default plan unless a plan with its
 // name exists; an operator's edits to it are never overwritten.
 func InstallDefaultPlan(ctx context.Context, c client.Client) error {
-	b, err := config.Files.ReadFile("samples/jetway_v1alpha1_extensionplan.yaml")
+	return installPlan(ctx, c, "samples/jetway_v1alpha1_extensionplan.yaml")
+}
+
+// InstallSamplePlans creates every sample plan (config/samples), the
+// default and the Postgres-shaped one with storage among them, each unless
+// a plan with its name exists.
+func InstallSamplePlans(ctx context.Context, c client.Client) error {
+	files, err := fs.Glob(config.Files, "samples/*extensionplan*.yaml")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := installPlan(ctx, c, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func installPlan(ctx context.Context, c client.Client, file string) error {
+	b, err := config.Files.ReadFile(file)
 	if err != nil {
 		return err
 	}
 	plan := &jetwayv1.ExtensionPlan{}
 	if err := yaml.UnmarshalStrict(b, plan); err != nil {
-		return fmt.Errorf("decode default plan: %w", err)
+		return fmt.Errorf("decode plan %s: %w", file, err)
 	}
 	if err := c.Create(ctx, plan); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("install default plan: %w", err)
+		return fmt.Errorf("install plan %s: %w", plan.Name, err)
 	}
 	return nil
 }
