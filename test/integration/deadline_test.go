@@ -6,7 +6,7 @@ import (
 
 	"github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
@@ -21,7 +21,7 @@ func TestAFailurePastTheDeadlineShowsAsError(t *testing.T) {
 	g.Expect(sim.SetVolumeCapacity(region, false)).To(gomega.Succeed())
 	t.Cleanup(func() { _ = sim.SetVolumeCapacity(region, true) })
 	plan := storagePlan(t)
-	editPlan(t, plan, func(s *jetwayv1.ExtensionPlanSpec) { s.ProgressDeadline = &metav1.Duration{Duration: 3 * time.Second} })
+	editPlan(t, plan, func(s *jetwayv1.ExtensionPlanSpec) { s.ProgressDeadlineSeconds = ptr.To[int32](3) })
 	id := uniqueID("late")
 	req := provisionRequest(id, "late-"+id, uniqueID("org"))
 	req["plan"] = plan

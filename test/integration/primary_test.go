@@ -6,6 +6,7 @@ import (
 
 	"github.com/onsi/gomega"
 	fly "github.com/superfly/fly-go"
+	"k8s.io/utils/ptr"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	flyclient "github.com/jetway-dev/jetway/internal/fly"
@@ -30,9 +31,9 @@ func TestReplicasLearnThePrimaryAndWritesReachOnlyIt(t *testing.T) {
 	g := newG(t)
 	plan := rolloutPlan(t, func(s *jetwayv1.ExtensionPlanSpec) {
 		write := s.Services[0]
-		write.ServedBy = "primary"
+		write.ServedBy = ptr.To("primary")
 		read := write
-		read.ServedBy = "all"
+		read.ServedBy = ptr.To("all")
 		read.Ports = []jetwayv1.PortSpec{{Port: 5433}}
 		s.Services = []jetwayv1.ServiceSpec{write, read}
 	})

@@ -8,7 +8,9 @@ import (
 
 	"github.com/onsi/gomega"
 	fly "github.com/superfly/fly-go"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -24,7 +26,7 @@ func rolloutPlan(t *testing.T, edit func(*jetwayv1.ExtensionPlanSpec)) *jetwayv1
 		Services: []jetwayv1.ServiceSpec{{Protocol: "tcp", InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432}},
 			Checks: []jetwayv1.CheckSpec{{Type: "tcp", Interval: &metav1.Duration{Duration: time.Second},
 				GracePeriod: &metav1.Duration{Duration: 300 * time.Millisecond}}}}},
-		Rollout:    jetwayv1.RolloutSpec{HealthTimeout: &metav1.Duration{Duration: 8 * time.Second}},
+		Rollout:    &jetwayv1.RolloutSpec{HealthTimeoutSeconds: ptr.To[int32](8)},
 		Connection: jetwayv1.ConnectionSpec{Config: map[string]string{"LOGJAM_URL": connTemplate}, Port: 5432},
 	}
 	if edit != nil {
@@ -144,4 +146,13 @@ func allPassing(m fly.Machine) bool {
 		}
 	}
 	return true
+}
+
+// expectRollout checks ext's RolledOut condition's state and its progress.
+func expectRollout(g gomega.Gomega, ext *jetwayv1.Extension, state, progress string) {
+	c := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionRolledOut)
+	g.Expect(c).NotTo(gomega.BeNil(), "RolledOut condition")
+	g.Expect(c.Reason).To(gomega.Equal(state), "rollout: %s", c.Message)
+	g.Expect(ext.Status.Rollout).NotTo(gomega.BeNil())
+	g.Expect(ext.Status.Rollout.Progress).To(gomega.HaveValue(gomega.Equal(progress)))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
@@ -24,9 +25,7 @@ func TestPlanChangeRollsReplicasFirstOneAtATime(t *testing.T) {
 	req["read_regions"] = []string{"syd", "fra"}
 	provision(t, req)
 	ext := waitReady(t, id)
-	g.Expect(ext.Status.Rollout).NotTo(gomega.BeNil())
-	g.Expect(ext.Status.Rollout.Phase).To(gomega.Equal(jetwayv1.RolloutComplete))
-	g.Expect(ext.Status.Rollout.Progress).To(gomega.Equal("3/3"))
+	expectRollout(g, ext, jetwayv1.RolloutComplete, "3/3")
 
 	watch := watchMachines(t, ext.Status.AppName)
 	editPlan(t, plan.Name, func(s *jetwayv1.ExtensionPlanSpec) { s.Image = largeImage })
@@ -34,10 +33,10 @@ func TestPlanChangeRollsReplicasFirstOneAtATime(t *testing.T) {
 	g.Eventually(func(g gomega.Gomega) {
 		cur, err := findExtension(ctxFor(t), id)
 		g.Expect(err).NotTo(gomega.HaveOccurred())
-		if r := cur.Status.Rollout; r != nil && r.Phase == jetwayv1.RolloutProgressing {
+		if c := meta.FindStatusCondition(cur.Status.Conditions, jetwayv1.ConditionRolledOut); c != nil && c.Reason == jetwayv1.RolloutProgressing {
 			sawProgress = true
 		}
-		g.Expect(cur.Status.Rollout.Phase).To(gomega.Equal(jetwayv1.RolloutComplete))
+		expectRollout(g, cur, jetwayv1.RolloutComplete, "3/3")
 		for _, m := range liveMachines(id) {
 			g.Expect(m.Config.Image).To(gomega.Equal(largeImage))
 		}
@@ -54,7 +53,7 @@ func TestPlanChangeRollsReplicasFirstOneAtATime(t *testing.T) {
 // replicas change in one step, and the primary still goes last.
 func TestMaxUnavailableTwoChangesReplicasTogether(t *testing.T) {
 	g := newG(t)
-	plan := rolloutPlan(t, func(s *jetwayv1.ExtensionPlanSpec) { s.Rollout.MaxUnavailable = 2 })
+	plan := rolloutPlan(t, func(s *jetwayv1.ExtensionPlanSpec) { s.Rollout.MaxUnavailable = ptr.To[int32](2) })
 	id := uniqueID("roll2")
 	req := provisionRequest(id, "roll2-"+id, uniqueID("org"))
 	req["plan"] = plan.Name
