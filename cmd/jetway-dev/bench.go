@@ -73,7 +73,7 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f := cmd.Flags()
 	f.StringVar(&cfg.Assets, "assets", "", "Folder with kube-apiserver and etcd (make envtest builds them)")
 	f.StringVar(&managerBin, "manager-bin", "", "The jetway binary to run as the manager (default: jetway beside this jetway-dev)")
-	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8,P9); default all")
+	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8,P9,P10); default all")
 	f.Float64Var(&cfg.Scale, "scale", 1, "Multiply every size (extension counts, load durations) by this")
 	f.StringVar(&jsonPath, "json", "test-artifacts/bench/results.json", "Where to write the table as JSON (empty: nowhere)")
 	f.StringVar(&cfg.Profiles, "profiles", "", "Folder for CPU profiles of the manager under P1's load and P9's reads, and heap profiles from P5 (empty: none)")
@@ -83,7 +83,7 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f.IntVar(&cfg.P1Rate, "p1-rate", 0, "P1: gateway requests per second (default 200)")
 	f.DurationVar(&cfg.P1Duration, "p1-duration", 0, "P1: how long to send (default 20s)")
 	f.IntVar(&cfg.P2Extensions, "p2-extensions", 0, "P2/P7: extensions to provision (default 100)")
-	f.Float64Var(&cfg.P2Rate, "p2-rate", 0, "P2/P7/P6: POSTs per second (default 0.8, below Fly's app creation limit)")
+	f.Float64Var(&cfg.P2Rate, "p2-rate", 0, "P2/P7/P6/P10: POSTs per second (default 0.8, below Fly's app creation limit)")
 	f.IntVar(&cfg.P4Extensions, "p4-extensions", 0, "P4: extensions provisioned at once (default 30)")
 	f.IntVar(&cfg.P6Extensions, "p6-extensions", 0, "P6: idle extensions (default 20)")
 	f.IntVar(&cfg.P6Resyncs, "p6-resyncs", 0, "P6: resync periods to count over (default 3)")
@@ -91,5 +91,6 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f.IntVar(&cfg.P8Kills, "p8-kills", 0, "P8: times the leader is SIGKILLed (default 10)")
 	f.IntVar(&cfg.P9Extensions, "p9-extensions", 0, "P9: extensions in the organization whose billing is read (default 1000)")
 	f.IntVar(&cfg.P9Requests, "p9-requests", 0, "P9: billing GETs timed, and as many for the floor (default 200)")
+	f.IntVar(&cfg.P10Extensions, "p10-extensions", 0, "P10: extensions provisioned, at --p2-rate, on a plan with a volume per machine (default 20)")
 	return cmd
 }

@@ -46,7 +46,7 @@ JETWAY_GATEWAY_URL/JETWAY_SHARED_SECRET, else from the env file that
 	pf.StringVar(&cfg.secret, "secret", "", "shared provisioning secret; of a rotation list old,new the last is used (env "+envSharedSecret+")")
 	pf.StringVar(&cfg.envFile, "env-file", ".jetway/dev.env", "KEY=VALUE file to read the gateway URL and secret from when not set otherwise")
 	cmd.AddCommand(newFlyCreateCommand(cfg), newFlyGetCommand(cfg), newFlyUpdateCommand(cfg), newFlyDeleteCommand(cfg))
-	cmd.AddCommand(newFlyWebhooksCommand(cfg), newFlyBillingCommand(cfg))
+	cmd.AddCommand(newFlyWebhooksCommand(cfg), newFlyBillingCommand(cfg), newFlyChecksCommand(cfg))
 	return cmd
 }
 

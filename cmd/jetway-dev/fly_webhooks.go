@@ -4,25 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
-)
-
-const (
-	envFlysimURL   = "FLYSIM_URL"
-	envFlysimToken = "FLYSIM_TOKEN"
 )
 
 // newFlyWebhooksCommand builds `jetway-dev fly webhooks`: what the Fly
@@ -74,60 +64,9 @@ FLYSIM_URL/FLYSIM_TOKEN, else from the env file that "make run" writes
 	return cmd
 }
 
-// flysimTarget resolves flysim's URL and token: flag, then environment,
-// then the env file, read only when something is still missing (a missing
-// file is an error only if --env-file was given), as for the gateway.
-func (cfg *flyConfig) flysimTarget(cmd *cobra.Command, flagURL, flagToken string) (string, string, error) {
-	base := firstSet(flagURL, os.Getenv(envFlysimURL))
-	token := firstSet(flagToken, os.Getenv(envFlysimToken))
-	if base == "" || token == "" {
-		vals, err := flyside.ReadEnvFile(cfg.envFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("env-file"):
-		case err != nil:
-			return "", "", err
-		default:
-			base = firstSet(base, vals[envFlysimURL])
-			token = firstSet(token, vals[envFlysimToken])
-		}
-	}
-	if base == "" {
-		return "", "", fmt.Errorf("no flysim URL: pass --flysim-url, set %s, or start the dev stack (make run) so that %s exists", envFlysimURL, cfg.envFile)
-	}
-	if token == "" {
-		return "", "", fmt.Errorf("no flysim token: pass --flysim-token, set %s, or start the dev stack (make run) so that %s exists", envFlysimToken, cfg.envFile)
-	}
-	return strings.TrimRight(base, "/"), token, nil
-}
-
 // fetchWebhooks GETs /flysim/v1/webhooks and returns the body of a 200.
 func fetchWebhooks(ctx context.Context, base, token string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/flysim/v1/webhooks", nil)
-	if err != nil {
-		return nil, fmt.Errorf("flysim URL %q: %w", base, err)
-	}
-	// flysim takes "Bearer <token>" or "FlyV1 <token>"; a token that already
-	// names its scheme goes as it is.
-	if scheme, _, ok := strings.Cut(token, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "FlyV1")) {
-		req.Header.Set("Authorization", token)
-	} else {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask flysim for its webhooks: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read flysim's webhooks: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("flysim answered HTTP %d to GET /flysim/v1/webhooks: %s", resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	return raw, nil
+	return flysimControl(ctx, base, token, http.MethodGet, "/flysim/v1/webhooks", nil)
 }
 
 // webhooksAnswer is the body of GET /flysim/v1/webhooks.

@@ -103,6 +103,7 @@ func newFlysimCommand() *cobra.Command {
 			} else {
 				fmt.Fprintln(cmd.OutOrStdout(), "autostop: off (--idle-after 0)")
 			}
+			fmt.Fprintln(cmd.OutOrStdout(), "health checks: pass after their grace period; fail them by image or machine with `jetway-dev fly checks fail` (PUT /flysim/v1/check-failures)")
 			if oauthOpts == nil {
 				fmt.Fprintln(cmd.OutOrStdout(), "OAuth: off (no --oauth-client-id)")
 			} else {

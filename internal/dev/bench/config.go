@@ -58,11 +58,14 @@ type Config struct {
 	// read P9Requests times.
 	P9Extensions int
 	P9Requests   int
+	// P10: P10Extensions provisioned at P2Rate on a plan that gives each
+	// machine a volume.
+	P10Extensions int
 }
 
 // figureIDs are the figures Run knows, in table order. P3 is reserved for
 // warm pools.
-var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8", "P9"}
+var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8", "P9", "P10"}
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Assets == "" || c.ManagerBin == "" {
@@ -105,6 +108,7 @@ func (c Config) withDefaults() (Config, error) {
 	defInt(&c.P8Kills, 10)
 	defInt(&c.P9Extensions, 1000)
 	defInt(&c.P9Requests, 200)
+	defInt(&c.P10Extensions, 20)
 	return c, nil
 }
 

@@ -30,7 +30,7 @@ func measureReady(ctx context.Context, cfg Config) (p2, p7 Result) {
 	n := cfg.scaled(cfg.P2Extensions, 2)
 	fmt.Fprintf(cfg.Progress, "bench: P2/P7: provisioning %d extensions at %.1f/s\n", n, cfg.P2Rate)
 	timeout := time.Duration(float64(n)/cfg.P2Rate*float64(time.Second)) + 2*time.Minute
-	exts, err := provisionAndWatch(ctx, s, "p2", n, cfg.P2Rate, timeout, cfg.Progress)
+	exts, err := provisionAndWatch(ctx, s, "p2", "", n, cfg.P2Rate, timeout, cfg.Progress)
 	if err != nil {
 		return fail(err)
 	}

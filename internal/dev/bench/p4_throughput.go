@@ -27,7 +27,7 @@ func measureThroughput(ctx context.Context, cfg Config) Result {
 	defer s.close()
 	n := cfg.scaled(cfg.P4Extensions, 4)
 	fmt.Fprintf(cfg.Progress, "bench: P4: provisioning %d extensions at once\n", n)
-	exts, err := provisionAndWatch(ctx, s, "p4", n, 0, time.Duration(n)*3*time.Second+2*time.Minute, cfg.Progress)
+	exts, err := provisionAndWatch(ctx, s, "p4", "", n, 0, time.Duration(n)*3*time.Second+2*time.Minute, cfg.Progress)
 	if err != nil {
 		r.Err = err.Error()
 		return r

@@ -34,7 +34,7 @@ func measureIdleCost(ctx context.Context, cfg Config) Result {
 	defer s.close()
 	n := cfg.scaled(cfg.P6Extensions, 2)
 	fmt.Fprintf(cfg.Progress, "bench: P6: provisioning %d extensions, then leaving them idle\n", n)
-	if _, err := provisionAndWatch(ctx, s, "p6", n, cfg.P2Rate, time.Duration(float64(n)/cfg.P2Rate*float64(time.Second))+2*time.Minute, cfg.Progress); err != nil {
+	if _, err := provisionAndWatch(ctx, s, "p6", "", n, cfg.P2Rate, time.Duration(float64(n)/cfg.P2Rate*float64(time.Second))+2*time.Minute, cfg.Progress); err != nil {
 		r.Err = err.Error()
 		return r
 	}

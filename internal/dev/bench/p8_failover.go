@@ -31,7 +31,7 @@ func measureFailover(ctx context.Context, cfg Config) Result {
 		return r
 	}
 	defer s.close()
-	exts, err := provisionAndWatch(ctx, s, "p8", 1, 0, 2*time.Minute, cfg.Progress)
+	exts, err := provisionAndWatch(ctx, s, "p8", "", 1, 0, 2*time.Minute, cfg.Progress)
 	if err != nil {
 		r.Err = err.Error()
 		return r

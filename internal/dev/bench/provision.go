@@ -22,12 +22,13 @@ type provisioned struct {
 	readyAt time.Time
 }
 
-// provisionAndWatch POSTs n extensions named prefix-NNNN through the
-// gateway, rate per second (0: all at once, 16 in flight), and waits
-// until a watch has seen every one Ready, or timeout. Each extension has
-// one machine (a primary in iad, no read regions): the plan's critical
-// path, and nothing more, is what the figures compare against.
-func provisionAndWatch(ctx context.Context, s *stack, prefix string, n int, rate float64, timeout time.Duration, progress io.Writer) ([]*provisioned, error) {
+// provisionAndWatch POSTs n extensions named prefix-NNNN on plan (""
+// for the default plan) through the gateway, rate per second (0: all at
+// once, 16 in flight), and waits until a watch has seen every one Ready,
+// or timeout. Each extension has one machine (a primary in iad, no read
+// regions): the plan's critical path, and nothing more, is what the
+// figures compare against.
+func provisionAndWatch(ctx context.Context, s *stack, prefix, plan string, n int, rate float64, timeout time.Duration, progress io.Writer) ([]*provisioned, error) {
 	wc, err := client.NewWithWatch(s.cp.Config, client.Options{Scheme: scheme()})
 	if err != nil {
 		return nil, err
@@ -88,10 +89,14 @@ func provisionAndWatch(ctx context.Context, s *stack, prefix string, n int, rate
 			mu.Lock()
 			p.postAt = time.Now()
 			mu.Unlock()
-			resp, err := s.fly.Create(ctx, map[string]any{
+			body := map[string]any{
 				"id": p.id, "name": p.id, "organization_id": prefix + "-org", "user_id": "user-1",
 				"primary_region": "iad", "read_regions": []string{},
-			})
+			}
+			if plan != "" {
+				body["plan"] = plan
+			}
+			resp, err := s.fly.Create(ctx, body)
 			switch {
 			case err != nil:
 				errs <- fmt.Errorf("POST %s: %w", p.id, err)

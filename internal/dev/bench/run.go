@@ -65,6 +65,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.wants("P9") {
 		add(measureBillingRead(ctx, cfg))
 	}
+	if cfg.wants("P10") {
+		add(measureReadyWithVolumes(ctx, cfg))
+	}
 	res.Elapsed = time.Since(res.Started).Round(time.Second).String()
 	return res, ctx.Err()
 }

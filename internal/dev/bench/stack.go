@@ -33,6 +33,10 @@ type stackOptions struct {
 	// leader election on when more than one; default 1. Each has its own
 	// gateway and metrics endpoint.
 	managers int
+	// prepare, when set, writes what the figure needs to the API server
+	// (a plan of its own) after the default plan and before any manager
+	// starts, so no manager's cache can miss it.
+	prepare func(ctx context.Context, c client.Client) error
 }
 
 // stack is a control plane, flysim on a loopback port (Fly's Machines API,
@@ -76,6 +80,11 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 	}
 	if err := devstack.InstallDefaultPlan(ctx, s.k8s); err != nil {
 		return nil, err
+	}
+	if o.prepare != nil {
+		if err := o.prepare(ctx, s.k8s); err != nil {
+			return nil, err
+		}
 	}
 
 	token, secret, webhookSecret := devstack.RandomSecret(), devstack.RandomSecret(), devstack.RandomSecret()

@@ -19,6 +19,8 @@ type (
 	MachineInfo      = machines.MachineInfo
 	VolumeInfo       = machines.VolumeInfo
 	StateChange      = machines.StateChange
+	CheckFailures    = machines.CheckFailures
+	MachineRef       = machines.MachineRef
 	OAuthOptions     = oauth.Options
 	OAuthClient      = oauth.Client
 	OAuthUser        = oauth.User
@@ -126,6 +128,30 @@ func (s *Server) VolumeSnapshots(volumeID string) []fly.VolumeSnapshot {
 func (s *Server) SetVolumeCapacity(region string, available bool) error {
 	return s.machines.SetVolumeCapacity(region, available)
 }
+
+// FailImageChecks fails the health checks of every machine whose
+// config.image is image, now and from then on, as a bad image does: each
+// check past its grace period reports critical (see
+// machines.Server.SetCheckFailures). An invalid image reference is an
+// error.
+func (s *Server) FailImageChecks(image string) error { return s.machines.FailImageChecks(image) }
+
+// FailMachineChecks fails the health checks of one machine, whatever its
+// image. A machine that is not in app, or is destroyed, is an error.
+func (s *Server) FailMachineChecks(app, id string) error {
+	return s.machines.FailMachineChecks(app, id)
+}
+
+// ClearCheckFailures lifts every check failure; checks past their grace
+// period pass again at once.
+func (s *Server) ClearCheckFailures() { s.machines.ClearCheckFailures() }
+
+// SetCheckFailures replaces the check failures in force; the zero value
+// clears them. Also at PUT /flysim/v1/check-failures.
+func (s *Server) SetCheckFailures(f CheckFailures) error { return s.machines.SetCheckFailures(f) }
+
+// CheckFailures returns the check failures in force.
+func (s *Server) CheckFailures() CheckFailures { return s.machines.CheckFailures() }
 
 // IPAssignments returns app's assigned addresses; nil for an unknown app.
 func (s *Server) IPAssignments(app string) []flaps.IPAssignment { return s.machines.IPAssignments(app) }

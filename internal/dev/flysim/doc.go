@@ -7,7 +7,7 @@
 //	/api/hooks/extensions/{provider}     hooks: Fly's incoming extension webhooks
 //	(outbound, to Options.EventsURL)     events: the CloudEvents machine events
 //	/flysim/v1/...                       the control API: faults, stats, webhooks, events,
-//	                                     volume capacity
+//	                                     volume capacity, check failures
 //
 // This package only composes them: it routes requests, stamps every
 // response with a fly-request-id as Fly's edge does, turns each machine

@@ -329,6 +329,50 @@ func TestConformance(t *testing.T) {
 	requireFields(t, "secret delete", del, "version")
 
 	conformVolumes(t, e, defs)
+	conformChecks(t, e, defs)
+}
+
+// conformChecks checks a machine's "checks", passing and failing, on GET
+// machine and list machines, in an app of its own.
+func conformChecks(t *testing.T, e *env, defs map[string]*swaggerSchema) {
+	t.Helper()
+	e.raw(t, "POST", "/v1/apps", `{"name":"conf-checks","org_slug":"`+testOrg+`"}`, http.StatusCreated)
+	created := e.raw(t, "POST", "/v1/apps/conf-checks/machines", `{"region":"ams","config":{"image":"nginx:1.27",`+
+		`"services":[{"protocol":"tcp","internal_port":8080,"checks":[{"type":"http","path":"/health","grace_period":"100ms"},{"type":"tcp","grace_period":"100ms"}]}],`+
+		`"checks":{"alive":{"type":"tcp","port":8080,"grace_period":"100ms"}}}}`, http.StatusOK)
+	var m machineWire
+	strictDecode(t, "machine with checks", created, &m)
+	checkSwagger(t, defs, "Machine", created)
+	eventually(t, "the checks passing", func() bool {
+		got := e.sim.Machines("conf-checks")
+		return len(got) == 1 && got[0].AllHealthChecks().Total == 3 && got[0].AllHealthChecks().AllPassing()
+	})
+	checkFields := []string{"name", "status", "output", "updated_at"}
+	conform := func(what string, raw []byte) {
+		t.Helper()
+		var got machineWire
+		strictDecode(t, what, raw, &got)
+		requireFields(t, what, raw, append(machineFields, "checks")...)
+		checkSwagger(t, defs, "Machine", raw)
+		var doc struct{ Checks []json.RawMessage }
+		if err := json.Unmarshal(raw, &doc); err != nil || len(doc.Checks) != 3 {
+			t.Fatalf("%s: %d checks, %v\n%s", what, len(doc.Checks), err, raw)
+		}
+		for _, c := range doc.Checks {
+			requireFields(t, what+" check", c, checkFields...)
+			checkSwagger(t, defs, "CheckStatus", c)
+		}
+	}
+	conform("machine with passing checks", e.raw(t, "GET", "/v1/apps/conf-checks/machines/"+m.ID, "", http.StatusOK))
+	if err := e.sim.FailMachineChecks("conf-checks", m.ID); err != nil {
+		t.Fatal(err)
+	}
+	conform("machine with failing checks", e.raw(t, "GET", "/v1/apps/conf-checks/machines/"+m.ID, "", http.StatusOK))
+	var items []json.RawMessage
+	if err := json.Unmarshal(e.raw(t, "GET", "/v1/apps/conf-checks/machines", "", http.StatusOK), &items); err != nil || len(items) != 1 {
+		t.Fatalf("machine list: %v, %d items", err, len(items))
+	}
+	conform("listed machine with failing checks", items[0])
 }
 
 var volumeFields = []string{"id", "name", "state", "size_gb", "region", "zone", "encrypted", "created_at",

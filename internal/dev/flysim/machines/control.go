@@ -15,6 +15,8 @@ import (
 //	POST /flysim/v1/apps/{app}/machines/{id}/wedge      WedgeMachine
 //	GET  /flysim/v1/regions/{region}/volume-capacity    VolumeCapacity
 //	PUT  /flysim/v1/regions/{region}/volume-capacity    SetVolumeCapacity, {"available": false}
+//	GET  /flysim/v1/check-failures                      CheckFailures
+//	PUT  /flysim/v1/check-failures                      SetCheckFailures, {"images": [...], "machines": [{"app", "id"}]}
 //
 // It is not Fly: no latency, rate limits or faults apply, and its requests
 // are not counted in Stats. Faults are changed through flysim, which hands
@@ -35,11 +37,14 @@ func (s *Server) RegisterControl(mux *http.ServeMux, guard func(http.Handler) ht
 	control("POST "+ControlPrefix+"apps/{app}/machines/{id}/wedge", s.wedgeControl)
 	control("GET "+ControlPrefix+"regions/{region}/volume-capacity", s.getVolumeCapacityControl)
 	control("PUT "+ControlPrefix+"regions/{region}/volume-capacity", s.putVolumeCapacityControl)
+	control("GET "+ControlPrefix+"check-failures", s.getCheckFailuresControl)
+	control("PUT "+ControlPrefix+"check-failures", s.putCheckFailuresControl)
 	notAllowed := func(r *http.Request) respond.Reply {
 		return respond.Err(http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path)
 	}
 	control(ControlPrefix+"apps/{app}/traffic", notAllowed)
 	control(ControlPrefix+"regions/{region}/volume-capacity", notAllowed)
+	control(ControlPrefix+"check-failures", notAllowed)
 }
 
 // volumeCapacity is the body of the volume-capacity control route.

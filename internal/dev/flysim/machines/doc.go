@@ -47,6 +47,45 @@
 // needs_restart whenever the mounting machine is up, mounts only by volume
 // id, and takes no daily snapshots (auto_backup_enabled is only recorded).
 //
+// Health checks (checks.go, check_failures.go): a machine's "checks" (fly-go
+// Machine.Checks, the spec's CheckStatus) report each check of its config,
+// named as Fly names them: a service check servicecheck-NN-TYPE-PORT, NN its
+// two-digit index among its own service's checks and PORT its port or else
+// the service's internal_port (servicecheck-00-tcp-5432; two services can
+// each have a servicecheck-00, as Fly's answers show), a top-level check by
+// its key; checks whose names coincide are reported once, as Fly reports
+// identical service checks of two services. fly-go's TopLevelChecks tells the
+// two kinds apart by that prefix. Nothing is probed, as the simulator runs
+// no process: each start of the machine begins a new run in which a check
+// is not listed for the first half of its grace_period (Fly's list is empty
+// for a freshly started machine: flyctl#4952 counts checks from the config
+// for that reason, so a client reading an empty list as "all passing" is
+// caught here), critical with an output saying so for the second half
+// (Fly's statuses are Consul's, fly-go's ConsulCheckStatus, and Consul
+// registers a check critical), then passing: "Success" for tcp, "HTTP GET
+// http://[ip]:port/path: 200 OK" for http. An unset grace_period is 1s: Fly
+// documents no default, and flyctl's deploy wait takes 1s as the shortest
+// grace period unless a check sets less (GetMinIntervalAndMinGracePeriod);
+// it is short so that tests do not wait, and not zero so that no fresh
+// machine is healthy at once. A machine that never started lists
+// no checks; one that started and is now in any other state (stopping,
+// stopped, replacing, failed, destroyed...) lists every check critical,
+// "machine is stopped: ...", where Fly may show a stale result for a while:
+// flysim never shows a passing check on a machine that is not started.
+// updated_at is the server clock's (Options.Now) when a check's status or
+// output last changed (Fly's may also move with every run); the grace
+// period runs on the real clock, like every simulator timer. Check failures
+// (SetCheckFailures, PUT /flysim/v1/check-failures) fail the checks of every
+// machine on a given image, the realistic case of a bad image, or of given
+// machines: past the grace period they report critical with the outputs of
+// Fly's checkers, "dial tcp [ip]:port: connect: connection refused" or
+// "HTTP GET ...: 500 Internal Server Error", while the machine stays started
+// and /wait?state=started is unaffected. They take effect, and heal, at
+// once: check intervals are not modelled. flysim refuses, where Fly's
+// behaviour is undocumented, a check without type tcp or http, a port out
+// of range, a path without a leading /, negative durations and a top-level
+// check without a port.
+//
 // Endpoints that fly-go can call but the simulator does not model (exec, ps,
 // signal, secret keys, placements; forking a volume with source_volume_id)
 // answer 501 or 404 instead of pretending to succeed.

@@ -58,7 +58,7 @@ func liveMachineCopies(a *app) []fly.Machine {
 }
 
 // machineCopy deep-copies through JSON, which is also what a client would
-// see, events included (newest first).
+// see, events (newest first) and checks included.
 func machineCopy(m *machine) fly.Machine {
 	src := m.m
 	src.Events = make([]*fly.MachineEvent, len(m.events))
@@ -66,6 +66,7 @@ func machineCopy(m *machine) fly.Machine {
 		src.Events[i] = &m.events[i].MachineEvent
 	}
 	src.LeaseNonce = ""
+	src.Checks = checksViewLocked(m)
 	raw, err := json.Marshal(src)
 	if err != nil {
 		panic(fmt.Sprintf("flysim: machine %s does not marshal: %v", m.m.ID, err))

@@ -52,6 +52,12 @@ type machine struct {
 	launching bool
 	// wedged machines never finish a transition (see WedgeMachine).
 	wedged bool
+
+	// checks are what its health checks report (see checks.go); checkRuns
+	// counts its starts, each of which begins a new run of them, and
+	// tells a check step of an earlier run that it is stale.
+	checks    []*check
+	checkRuns uint64
 }
 
 // event is fly.MachineEvent plus the id Fly's /events endpoint includes.
@@ -107,6 +113,7 @@ func (s *Server) setStateLocked(m *machine, state string) {
 	if state == stateDestroyed {
 		s.detachLocked(m) // a volume is bound to its machine until the machine is gone
 	}
+	s.checksFollowStateLocked(m)
 	s.broadcastLocked()
 	s.changedLocked(m) // Options.OnChange, autostop; see change.go
 }

@@ -23,6 +23,7 @@ type machineView struct {
 func (s *Server) machineViewLocked(m *machine) machineView {
 	v := machineView{Machine: m.m, Events: eventsLocked(m), Cordoned: m.cordoned}
 	v.Machine.Events = nil
+	v.Checks = checksViewLocked(m)
 	v.LeaseNonce = "" // only the create response carries a nonce
 	return v
 }

@@ -99,6 +99,11 @@ type Server struct {
 	rateLimited int
 	hung        int // requests currently held by a hang fault
 
+	// failingImages and failingMachines (by id) are the check failures in
+	// force; see check_failures.go.
+	failingImages   map[string]bool
+	failingMachines map[string]bool
+
 	traffic map[*app]time.Time // last simulated request per app, real time; see autostop.go
 }
 
@@ -138,6 +143,9 @@ func New(opts Options) *Server {
 		faults:      newFaultState(opts.Faults.withDefaults()),
 		injected:    newInjectedCounts(),
 		traffic:     map[*app]time.Time{},
+
+		failingImages:   map[string]bool{},
+		failingMachines: map[string]bool{},
 	}
 	return s
 }

@@ -54,6 +54,45 @@ func validateLaunch(in *fly.LaunchMachineInput, create bool) error {
 		if p := svc.Protocol; p != "tcp" && p != "udp" {
 			return fmt.Errorf("services[%d].protocol must be tcp or udp, got %q", i, p)
 		}
+		for j, c := range svc.Checks {
+			where := fmt.Sprintf("services[%d].checks[%d]", i, j)
+			if err := validateCheck(where, c.Type, c.Port, c.HTTPPath, c.Interval, c.Timeout, c.GracePeriod); err != nil {
+				return err
+			}
+		}
+	}
+	for name, c := range in.Config.Checks {
+		where := fmt.Sprintf("checks[%q]", name)
+		if name == "" {
+			return errors.New("checks: a check name must not be empty")
+		}
+		if c.Port == nil {
+			return fmt.Errorf("%s.port is required: a top-level check has no service port to default to", where)
+		}
+		if err := validateCheck(where, c.Type, c.Port, c.HTTPPath, c.Interval, c.Timeout, c.GracePeriod); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCheck checks one health check, service or top-level. Fly's docs
+// give the type as "tcp or http"; flysim also requires it to be set
+// rather than guess a default.
+func validateCheck(where string, kind *string, port *int, path *string, durations ...*fly.Duration) error {
+	if k := deref(kind, ""); k != "tcp" && k != "http" {
+		return fmt.Errorf("%s.type must be tcp or http, got %q", where, k)
+	}
+	if port != nil && (*port < 1 || *port > 65535) {
+		return fmt.Errorf("%s.port %d out of range", where, *port)
+	}
+	if path != nil && !strings.HasPrefix(*path, "/") {
+		return fmt.Errorf("%s.path %q must start with /", where, *path)
+	}
+	for _, d := range durations {
+		if d != nil && d.Duration < 0 {
+			return fmt.Errorf("%s: interval, timeout and grace_period must not be negative", where)
+		}
 	}
 	return nil
 }
