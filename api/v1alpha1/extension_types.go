@@ -232,10 +232,10 @@ type MachineStatus struct {
 	// plan has no checks.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
-	Checks string `json:"checks,omitempty"`
+	Checks *string `json:"checks,omitempty"`
 	// upToDate is true when the machine runs the desired config.
 	// +optional
-	UpToDate bool `json:"upToDate,omitempty"`
+	UpToDate *bool `json:"upToDate,omitempty"`
 }
 
 // Extension is one customer resource provisioned through Fly.io.
@@ -246,7 +246,7 @@ type MachineStatus struct {
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.primaryRegion`
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.status.appName`
-// +kubebuilder:printcolumn:name="Rollout",type=string,JSONPath=`.status.rollout.phase`
+// +kubebuilder:printcolumn:name="Rollout",type=string,JSONPath=`.status.conditions[?(@.type=="RolledOut")].reason`
 // +kubebuilder:printcolumn:name="Updated",type=string,JSONPath=`.status.rollout.progress`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Extension struct {

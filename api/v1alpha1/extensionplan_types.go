@@ -50,19 +50,20 @@ type ExtensionPlanSpec struct {
 
 	// rollout says how a change of this plan reaches its machines: one
 	// extension's machines a step at a time, the plan's extensions a few
-	// at a time.
+	// at a time. Unset, every limit has its default.
 	// +optional
-	// +kubebuilder:default={}
-	Rollout RolloutSpec `json:"rollout,omitempty"`
+	Rollout *RolloutSpec `json:"rollout,omitempty"`
 
-	// progressDeadline is how long an extension may keep failing to reach
-	// its desired state (Fly errors, no capacity, a machine that will not
-	// pass its checks) before Fly is told it is in error. Jetway keeps
+	// progressDeadlineSeconds is how long an extension may keep failing to
+	// reach its desired state (Fly errors, no capacity, a machine that will
+	// not pass its checks) before Fly is told it is in error. Jetway keeps
 	// trying, and the extension returns to ready when Fly recovers. The
-	// default is about when flyctl stops polling.
+	// default, 4 minutes, is about when flyctl stops polling.
 	// +optional
-	// +kubebuilder:default="4m"
-	ProgressDeadline *metav1.Duration `json:"progressDeadline,omitempty"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=86400
+	// +kubebuilder:default=240
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 
 	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
@@ -133,7 +134,7 @@ type ServiceSpec struct {
 	// +optional
 	// +kubebuilder:validation:Enum=all;primary;replicas
 	// +kubebuilder:default=all
-	ServedBy string `json:"servedBy,omitempty"`
+	ServedBy *string `json:"servedBy,omitempty"`
 }
 
 // PortSpec is one public port of a service.

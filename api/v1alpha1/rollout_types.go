@@ -1,9 +1,5 @@
 package v1alpha1
 
-import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
-
 // RolloutSpec says how a change of a plan (image, guest size, storage,
 // services, env) reaches the machines that run it: one extension's machines
 // one at a time, replicas before the primary, each healthy before the
@@ -17,14 +13,17 @@ type RolloutSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	// +kubebuilder:default=1
-	MaxUnavailable int32 `json:"maxUnavailable,omitempty"`
+	MaxUnavailable *int32 `json:"maxUnavailable,omitempty"`
 
-	// healthTimeout is how long a changed machine has to pass all its checks.
-	// One that has not by then fails the change: the extension's rollout
-	// pauses there, leaving the machines not yet changed on the old config.
+	// healthTimeoutSeconds is how long a changed machine has to pass all
+	// its checks. One that has not by then fails the change: the
+	// extension's rollout pauses there, leaving the machines not yet
+	// changed on the old config.
 	// +optional
-	// +kubebuilder:default="5m"
-	HealthTimeout *metav1.Duration `json:"healthTimeout,omitempty"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=86400
+	// +kubebuilder:default=300
+	HealthTimeoutSeconds *int32 `json:"healthTimeoutSeconds,omitempty"`
 
 	// maxExtensionsInFlight is how many of the plan's extensions may be
 	// changing at once.
@@ -32,7 +31,7 @@ type RolloutSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10000
 	// +kubebuilder:default=5
-	MaxExtensionsInFlight int32 `json:"maxExtensionsInFlight,omitempty"`
+	MaxExtensionsInFlight *int32 `json:"maxExtensionsInFlight,omitempty"`
 
 	// maxFailedExtensions is the fleet's health gate: once this many of the
 	// plan's extensions have paused on the plan's current generation, no
@@ -42,30 +41,52 @@ type RolloutSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10000
 	// +kubebuilder:default=2
-	MaxFailedExtensions int32 `json:"maxFailedExtensions,omitempty"`
+	MaxFailedExtensions *int32 `json:"maxFailedExtensions,omitempty"`
 }
 
 // Rollout defaults: the API server fills them in; Limits fills them in for
 // plans written before they existed.
 const (
 	DefaultMaxUnavailable        = 1
+	DefaultHealthTimeoutSeconds  = 300
 	DefaultMaxExtensionsInFlight = 5
 	DefaultMaxFailedExtensions   = 2
 )
 
-// Limits is r with every unset limit at its default.
-func (r RolloutSpec) Limits() (maxUnavailable, maxInFlight, maxFailed int) {
-	pick := func(v int32, d int) int {
-		if v <= 0 {
-			return d
-		}
-		return int(v)
-	}
-	return pick(r.MaxUnavailable, DefaultMaxUnavailable), pick(r.MaxExtensionsInFlight, DefaultMaxExtensionsInFlight),
-		pick(r.MaxFailedExtensions, DefaultMaxFailedExtensions)
+// RolloutLimits are a plan's rollout settings with every default filled in.
+//
+//nolint:kubeapilinter // in-memory helper type: no CRD includes it and it is never serialized.
+type RolloutLimits struct {
+	MaxUnavailable, MaxExtensionsInFlight, MaxFailedExtensions int
+	HealthTimeoutSeconds                                       int
 }
 
-// Rollout phases.
+// Limits is r with every unset limit at its default; r may be nil.
+func (r *RolloutSpec) Limits() RolloutLimits {
+	pick := func(v *int32, d int) int {
+		if v == nil || *v <= 0 {
+			return d
+		}
+		return int(*v)
+	}
+	if r == nil {
+		r = &RolloutSpec{}
+	}
+	return RolloutLimits{
+		MaxUnavailable:        pick(r.MaxUnavailable, DefaultMaxUnavailable),
+		MaxExtensionsInFlight: pick(r.MaxExtensionsInFlight, DefaultMaxExtensionsInFlight),
+		MaxFailedExtensions:   pick(r.MaxFailedExtensions, DefaultMaxFailedExtensions),
+		HealthTimeoutSeconds:  pick(r.HealthTimeoutSeconds, DefaultHealthTimeoutSeconds),
+	}
+}
+
+// ConditionRolledOut is True when every machine of the extension runs its
+// desired config and serves. When False, its reason is the rollout's
+// state: RolloutProgressing, RolloutWaiting or RolloutPaused. It is not
+// part of Ready: an extension waiting for its turn still serves.
+const ConditionRolledOut = "RolledOut"
+
+// Rollout states, the reasons of ConditionRolledOut.
 const (
 	// RolloutComplete: every machine runs the desired config and passes its
 	// checks.
@@ -82,34 +103,27 @@ const (
 )
 
 // RolloutStatus is how far the extension's machines are on their desired
-// config.
+// config; the RolledOut condition says what the rollout is doing.
 type RolloutStatus struct {
-	// phase is Complete, Progressing, Waiting or Paused.
-	// +optional
-	// +kubebuilder:validation:Enum=Complete;Progressing;Waiting;Paused
-	Phase string `json:"phase,omitempty"`
-
 	// planGeneration is the generation of the plan the machines are being
 	// brought to.
 	// +optional
-	PlanGeneration int64 `json:"planGeneration,omitempty"`
+	// +kubebuilder:validation:Minimum=0
+	PlanGeneration *int64 `json:"planGeneration,omitempty"`
 
-	// updated is how many of the extension's machines run the desired
-	// config.
+	// updatedMachines is how many of the extension's machines run the
+	// desired config.
 	// +optional
-	Updated int32 `json:"updated,omitempty"`
+	// +kubebuilder:validation:Minimum=0
+	UpdatedMachines *int32 `json:"updatedMachines,omitempty"`
 
-	// total is how many machines the extension has.
+	// machines is how many machines the extension should have.
 	// +optional
-	Total int32 `json:"total,omitempty"`
+	// +kubebuilder:validation:Minimum=0
+	Machines *int32 `json:"machines,omitempty"`
 
-	// progress is updated/total, for kubectl's column.
+	// progress is updatedMachines/machines, for kubectl's column.
 	// +optional
 	// +kubebuilder:validation:MaxLength=16
-	Progress string `json:"progress,omitempty"`
-
-	// message says what the rollout is doing or waiting for.
-	// +optional
-	// +kubebuilder:validation:MaxLength=1024
-	Message string `json:"message,omitempty"`
+	Progress *string `json:"progress,omitempty"`
 }

@@ -59,16 +59,17 @@ func pastDeadline(ext *jetwayv1.Extension, deadline time.Duration, now time.Time
 		now.Sub(since.Time).Round(time.Second), since.UTC().Format(time.RFC3339), why), true
 }
 
-// progressDeadline is the plan's progressDeadline; the API server defaults
-// it, and plans written before it get the same default.
+// progressDeadline is the plan's progressDeadlineSeconds; the API server
+// defaults it, and plans written before it get the same default.
 func progressDeadline(plan *jetwayv1.ExtensionPlan) time.Duration {
-	if plan != nil && plan.Spec.ProgressDeadline != nil && plan.Spec.ProgressDeadline.Duration > 0 {
-		return plan.Spec.ProgressDeadline.Duration
+	if plan != nil && plan.Spec.ProgressDeadlineSeconds != nil && *plan.Spec.ProgressDeadlineSeconds > 0 {
+		return time.Duration(*plan.Spec.ProgressDeadlineSeconds) * time.Second
 	}
 	return defaultProgressDeadline
 }
 
-// defaultProgressDeadline is about when flyctl stops polling.
+// defaultProgressDeadline is about when flyctl stops polling; the CRD's
+// default is the same.
 const defaultProgressDeadline = 4 * time.Minute
 
 // stuckReasons are the MachinesReady reasons that need a person: the pass

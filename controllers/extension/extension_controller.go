@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,11 +23,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/billing"
@@ -193,6 +196,10 @@ func (r *Reconciler) nextLook(waits ...time.Duration) time.Duration {
 	return jitter(r.Settings.Resync)
 }
 
+// wakeupBuffer bounds the fleet gate's pending wake-ups; one that does not
+// fit waits for the resync.
+const wakeupBuffer = 4096
+
 // maxRetryBackoff caps the exponential backoff of failing passes (the
 // default's cap is 16 minutes): a failure must reach Fly as error soon
 // after the plan's progressDeadline, and a recovered Fly be noticed within
@@ -288,6 +295,15 @@ func (r *Reconciler) extensionsOnPlan(ctx context.Context, obj client.Object) []
 // SetupWithManager registers the controller. Status writes do not change
 // generation, so our own status patches do not trigger new passes.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	wakeups := make(chan event.TypedGenericEvent[*jetwayv1.Extension], wakeupBuffer)
+	r.fleet.wake = func(key types.NamespacedName) {
+		ext := &jetwayv1.Extension{}
+		ext.Namespace, ext.Name = key.Namespace, key.Name
+		select {
+		case wakeups <- event.TypedGenericEvent[*jetwayv1.Extension]{Object: ext}:
+		default: // full: the resync looks at it instead
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&jetwayv1.Extension{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
@@ -302,6 +318,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A deleted Extension frees its DNS name for the next in line.
 		Watches(&jetwayv1.Extension{}, handler.EnqueueRequestsFromMapFunc(r.namePeers),
 			builder.WithPredicates(onlyDeletes)).
+		// Extensions the fleet gate refused, woken when a place frees.
+		WatchesRawSource(source.Channel(wakeups, &handler.TypedEnqueueRequestForObject[*jetwayv1.Extension]{})).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(1, r.Settings.MaxConcurrentReconciles),
 			RateLimiter:             retryLimiter(),

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -13,7 +15,7 @@ import (
 func gatePlan(gen int64, inFlight, failed int32) *jetwayv1.ExtensionPlan {
 	p := &jetwayv1.ExtensionPlan{}
 	p.Name, p.Generation = "pg", gen
-	p.Spec.Rollout = jetwayv1.RolloutSpec{MaxExtensionsInFlight: inFlight, MaxFailedExtensions: failed}
+	p.Spec.Rollout = &jetwayv1.RolloutSpec{MaxExtensionsInFlight: &inFlight, MaxFailedExtensions: &failed}
 	return p
 }
 
@@ -21,7 +23,8 @@ func gateExt(i int, phase string, gen int64) jetwayv1.Extension {
 	e := jetwayv1.Extension{}
 	e.UID = types.UID(fmt.Sprint("uid-", i))
 	if phase != "" {
-		e.Status.Rollout = &jetwayv1.RolloutStatus{Phase: phase, PlanGeneration: gen}
+		e.Status.Conditions = []metav1.Condition{{Type: jetwayv1.ConditionRolledOut, Status: metav1.ConditionFalse, Reason: phase}}
+		e.Status.Rollout = &jetwayv1.RolloutStatus{PlanGeneration: &gen}
 	}
 	return e
 }
@@ -84,5 +87,30 @@ func TestFleetGateClosesAfterFailuresOnTheCurrentGeneration(t *testing.T) {
 	// A new generation (the fix) opens it again.
 	if ok, why := g.admit(gatePlan(4, 10, 2), &peers[2], peers); !ok {
 		t.Errorf("new generation still gated: %s", why)
+	}
+}
+
+func TestFleetGateWakesTheWaiting(t *testing.T) {
+	var woken []string
+	g := fleetGate{wake: func(k types.NamespacedName) { woken = append(woken, k.Name) }}
+	plan := gatePlan(2, 1, 1)
+	exts := []jetwayv1.Extension{gateExt(0, "", 0), gateExt(1, "", 0), gateExt(2, "", 0)}
+	for i := range exts {
+		exts[i].Name = fmt.Sprint("e", i)
+		g.admit(plan, &exts[i], exts)
+	}
+	// e0 is in; e1 and e2 wait. e0 completes: one place, one woken.
+	g.finished(plan, &exts[0], jetwayv1.RolloutComplete)
+	if !cmp.Equal(woken, []string{"e1"}) {
+		t.Fatalf("woken on completion: %v", woken)
+	}
+	woken = nil
+	if ok, _ := g.admit(plan, &exts[1], exts); !ok {
+		t.Fatal("the woken extension was refused")
+	}
+	// e1 pauses: the gate closes, and every one waiting hears so.
+	g.finished(plan, &exts[1], jetwayv1.RolloutPaused)
+	if !cmp.Equal(woken, []string{"e2"}) {
+		t.Errorf("woken on a pause: %v", woken)
 	}
 }

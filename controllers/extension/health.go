@@ -46,11 +46,21 @@ func healthOf(m *fly.Machine, sleepy bool) machineHealth {
 	}
 }
 
-// checkSummary is "passing" when every check passes, the first that does
-// not otherwise (Fly lists them in a stable order), and "" for none.
+// checkSummary is "passing" when every check the machine's config declares
+// is reported passing, the first that is not otherwise (Fly lists them in
+// a stable order), and "" when the config declares none. Fly lists no
+// checks at all for a machine that has only just started, so a short list
+// is not a passing one.
 func checkSummary(m *fly.Machine) string {
-	if len(m.Checks) == 0 {
+	declared := declaredChecks(m)
+	if declared == 0 && len(m.Checks) == 0 {
 		return ""
+	}
+	passing := 0
+	for _, c := range m.Checks {
+		if c != nil && c.Status == flygo.Passing {
+			passing++
+		}
 	}
 	for _, c := range m.Checks {
 		if c == nil || c.Status == flygo.Passing {
@@ -65,7 +75,38 @@ func checkSummary(m *fly.Machine) string {
 		}
 		return s
 	}
+	if passing < declared {
+		return fmt.Sprintf("%d of %d checks reported, none failing yet", passing, declared)
+	}
 	return "passing"
+}
+
+// declaredChecks counts the checks m's config asks Fly to run, as Fly
+// names them: a service check is "servicecheck-<nn>-<type>-<port>" (nn its
+// place among its service's checks, port the service's internal one), so
+// the same check on two services of one internal port (a write and a read
+// port, say) is one check to Fly, reported once.
+func declaredChecks(m *fly.Machine) int {
+	if m.Config == nil {
+		return 0
+	}
+	names := map[string]bool{}
+	for name := range m.Config.Checks {
+		names[name] = true
+	}
+	for _, s := range m.Config.Services {
+		for i, c := range s.Checks {
+			kind, port := "", s.InternalPort
+			if c.Type != nil {
+				kind = *c.Type
+			}
+			if c.Port != nil {
+				port = *c.Port
+			}
+			names[fmt.Sprintf("servicecheck-%02d-%s-%d", i, kind, port)] = true
+		}
+	}
+	return len(names)
 }
 
 // changedAt is when m last took a config change: its latest "update" event,
@@ -89,11 +130,7 @@ func changedAt(m *fly.Machine) time.Time {
 	return created
 }
 
-// healthTimeout is the plan's rollout.healthTimeout; the API server
-// defaults it, and plans written before it get the same default.
+// healthTimeout is the plan's rollout.healthTimeoutSeconds.
 func healthTimeout(plan *jetwayv1.ExtensionPlan) time.Duration {
-	if d := plan.Spec.Rollout.HealthTimeout; d != nil && d.Duration > 0 {
-		return d.Duration
-	}
-	return 5 * time.Minute
+	return time.Duration(plan.Spec.Rollout.Limits().HealthTimeoutSeconds) * time.Second
 }

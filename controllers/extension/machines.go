@@ -9,6 +9,7 @@ import (
 	"time"
 
 	flygo "github.com/superfly/fly-go"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -92,6 +93,14 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		return wedgedRecheck, nil
 	}
 	return wait, nil
+}
+
+// optional is s, or nil when it is empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // mergeMachines is keep and created in one map.
@@ -180,8 +189,8 @@ func (r *Reconciler) recordMachines(ext *jetwayv1.Extension, keep, created map[j
 		for k, m := range set {
 			out = append(out, jetwayv1.MachineStatus{
 				ID: m.ID, Region: k.Region, Role: k.Role, State: m.State,
-				Checks:   checkSummary(m),
-				UpToDate: !drifted(m, configs.hash(k), configs.plan.Spec.Image),
+				Checks:   optional(checkSummary(m)),
+				UpToDate: ptr.To(!drifted(m, configs.hash(k), configs.plan.Spec.Image)),
 			})
 		}
 	}

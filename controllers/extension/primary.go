@@ -64,7 +64,10 @@ func sortKeepFirst(candidates []*fly.Machine, known map[string]bool) {
 
 // servedBy reports whether a machine of role serves s.
 func servedBy(s jetwayv1.ServiceSpec, role string) bool {
-	switch s.ServedBy {
+	if s.ServedBy == nil {
+		return true
+	}
+	switch *s.ServedBy {
 	case "primary":
 		return role == jetwayv1.RolePrimary
 	case "replicas":

@@ -53,9 +53,9 @@ type rolloutInput struct {
 	maxUnavailable int
 	healthTimeout  time.Duration
 	now            time.Time
-	// wasRolling says the last pass left the rollout Progressing: its last
-	// change then still has to serve before the rollout is Complete. A new
-	// extension's booting machines are no rollout.
+	// wasRolling says the last pass left the rollout Progressing or Paused:
+	// its last change then still has to serve before the rollout is
+	// Complete. A new extension's booting machines are no rollout.
 	wasRolling bool
 }
 

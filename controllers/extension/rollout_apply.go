@@ -6,6 +6,8 @@ import (
 	"time"
 
 	flygo "github.com/superfly/fly-go"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -22,7 +24,7 @@ import (
 func (r *Reconciler) rollOut(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, set machineSetPlan,
 	configs *desiredConfigs, volumes map[jetwayv1.MachineKey]string, vols []fly.Volume, created int) (rolloutStep, error) {
 	sleepy := autostops(plan)
-	maxUnavailable, _, _ := plan.Spec.Rollout.Limits()
+	maxUnavailable := plan.Spec.Rollout.Limits().MaxUnavailable
 	var changing []*fly.Machine
 	for k, m := range set.keep {
 		if drifted(m, configs.hash(k), plan.Spec.Image) {
@@ -35,7 +37,7 @@ func (r *Reconciler) rollOut(ctx context.Context, ext *jetwayv1.Extension, plan 
 		maxUnavailable: maxUnavailable,
 		healthTimeout:  healthTimeout(plan),
 		now:            time.Now(),
-		wasRolling:     ext.Status.Rollout != nil && ext.Status.Rollout.Phase == jetwayv1.RolloutProgressing,
+		wasRolling:     rolloutState(ext) == jetwayv1.RolloutProgressing || rolloutState(ext) == jetwayv1.RolloutPaused,
 	})
 	if len(step.update) > 0 {
 		peers, lerr := r.peersOnPlan(ctx, plan)
@@ -89,21 +91,41 @@ func (r *Reconciler) updateMachine(ctx context.Context, ext *jetwayv1.Extension,
 	return nil
 }
 
-// recordRollout writes the step to status, and raises one event when a
-// rollout pauses.
+// recordRollout writes the step to status, as the RolledOut condition and
+// status.rollout, and raises one event when a rollout pauses.
 func (r *Reconciler) recordRollout(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, step rolloutStep) {
-	prev := ext.Status.Rollout
-	if step.phase == jetwayv1.RolloutPaused && (prev == nil || prev.Phase != jetwayv1.RolloutPaused) {
+	if step.phase == jetwayv1.RolloutPaused && rolloutState(ext) != jetwayv1.RolloutPaused {
 		r.Recorder.Eventf(ext, domain.MachineRef(step.failed.ID), "Warning", jetwayv1.ReasonRolloutPaused, "UpdateMachine", "%s", step.message)
 	}
-	ext.Status.Rollout = &jetwayv1.RolloutStatus{
-		Phase:          step.phase,
-		PlanGeneration: plan.Generation,
-		Updated:        int32(step.updated),
-		Total:          int32(step.total),
-		Progress:       fmt.Sprintf("%d/%d", step.updated, step.total),
-		Message:        truncate(step.message, 1024),
+	if step.phase == jetwayv1.RolloutComplete {
+		extstatus.MarkTrue(ext, jetwayv1.ConditionRolledOut, step.phase, "%s", step.message)
+	} else {
+		extstatus.MarkFalse(ext, jetwayv1.ConditionRolledOut, step.phase, "%s", step.message)
 	}
+	ext.Status.Rollout = &jetwayv1.RolloutStatus{
+		PlanGeneration:  ptr.To(plan.Generation),
+		UpdatedMachines: ptr.To(int32(step.updated)),
+		Machines:        ptr.To(int32(step.total)),
+		Progress:        ptr.To(fmt.Sprintf("%d/%d", step.updated, step.total)),
+	}
+}
+
+// rolloutState is the reason of ext's RolledOut condition: the state its
+// rollout was left in; "" before the first.
+func rolloutState(ext *jetwayv1.Extension) string {
+	if c := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionRolledOut); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+// rolloutGeneration is the plan generation ext's rollout was last brought
+// to.
+func rolloutGeneration(ext *jetwayv1.Extension) int64 {
+	if r := ext.Status.Rollout; r != nil && r.PlanGeneration != nil {
+		return *r.PlanGeneration
+	}
+	return 0
 }
 
 // peersOnPlan are the extensions on plan, as cached.
@@ -120,11 +142,4 @@ func (r *Reconciler) peersOnPlan(ctx context.Context, plan *jetwayv1.ExtensionPl
 		}
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-len("…")] + "…"
 }
