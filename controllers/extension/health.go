@@ -134,3 +134,58 @@ func changedAt(m *fly.Machine) time.Time {
 func healthTimeout(plan *jetwayv1.ExtensionPlan) time.Duration {
 	return time.Duration(plan.Spec.Rollout.Limits().HealthTimeoutSeconds) * time.Second
 }
+
+// checksDueIn is how soon a started machine's checks can first pass: its
+// checks' grace period after it started, with a little slack for the
+// check itself. 0 when that cannot be known (a check without a grace
+// period, a machine not started or already past its grace): the caller
+// then polls as usual. It lets a pass see a new machine become healthy
+// within moments of Fly saying so, not a poll interval later; Fly sends
+// no event when a check starts passing.
+func checksDueIn(m *fly.Machine, now time.Time) time.Duration {
+	if m.State != flygo.MachineStateStarted || m.Config == nil {
+		return 0
+	}
+	var grace time.Duration
+	graces := 0
+	for _, s := range m.Config.Services {
+		for _, c := range s.Checks {
+			if c.GracePeriod == nil {
+				return 0
+			}
+			grace = max(grace, c.GracePeriod.Duration)
+			graces++
+		}
+	}
+	for _, c := range m.Config.Checks {
+		if c.GracePeriod == nil {
+			return 0
+		}
+		grace = max(grace, c.GracePeriod.Duration)
+		graces++
+	}
+	started := startedAt(m)
+	if graces == 0 || started.IsZero() {
+		return 0
+	}
+	due := started.Add(grace + checkSlack).Sub(now)
+	if due <= 0 {
+		return 0
+	}
+	return due
+}
+
+// checkSlack is how long after its grace period a check is looked at:
+// the time the check itself takes to run and be reported.
+const checkSlack = 150 * time.Millisecond
+
+// startedAt is when m last reached "started", by its events.
+func startedAt(m *fly.Machine) time.Time {
+	var latest time.Time
+	for _, e := range m.Events {
+		if e != nil && e.Type == "start" && e.Status == flygo.MachineStateStarted && e.Time().After(latest) {
+			latest = e.Time()
+		}
+	}
+	return latest
+}

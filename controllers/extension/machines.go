@@ -210,7 +210,7 @@ func (r *Reconciler) recordMachines(ext *jetwayv1.Extension, keep, created map[j
 // healthy (started with every check passing, or asleep under autostop),
 // and no rollout is paused.
 func (r *Reconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, desired []jetwayv1.MachineKey, machines map[jetwayv1.MachineKey]*fly.Machine, step rolloutStep) time.Duration {
-	sleepy := autostops(plan)
+	sleepy, now := autostops(plan), time.Now()
 	healthy, failed, unhealthy := 0, []string{}, []string{}
 	for _, k := range desired {
 		m := machines[k]
@@ -222,6 +222,8 @@ func (r *Reconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwayv1.Exten
 			failed = append(failed, fmt.Sprintf("%s (%s)", m.ID, m.Region))
 		case h.healthy:
 			healthy++
+		case m.State == flygo.MachineStateStarted && checksDueIn(m, now) > 0:
+			// Within its checks' grace period: still starting.
 		case m.State == flygo.MachineStateStarted:
 			unhealthy = append(unhealthy, fmt.Sprintf("%s %s: %s", k.Role, m.ID, healthWords(m, h)))
 		}
@@ -250,11 +252,23 @@ func (r *Reconciler) judgeMachines(ext *jetwayv1.Extension, plan *jetwayv1.Exten
 	case len(unhealthy) > 0:
 		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonChecksFailing,
 			"%d/%d machines healthy; not passing their checks: %s", healthy, len(desired), strings.Join(unhealthy, "; "))
-		return r.Settings.PollInterval
+		return r.untilChecksDue(machines)
 	default:
 		extstatus.MarkFalse(ext, jetwayv1.ConditionMachinesReady, jetwayv1.ReasonMachinesStarting, "%d/%d machines running and healthy", healthy, len(desired))
-		return r.Settings.PollInterval
+		return r.untilChecksDue(machines)
 	}
+}
+
+// untilChecksDue is how soon to look again at machines whose checks have
+// not passed yet: when the first of them can, or the poll interval.
+func (r *Reconciler) untilChecksDue(machines map[jetwayv1.MachineKey]*fly.Machine) time.Duration {
+	wait, now := r.Settings.PollInterval, time.Now()
+	for _, m := range machines {
+		if due := checksDueIn(m, now); due > 0 && due < wait {
+			wait = due
+		}
+	}
+	return wait
 }
 
 // pausedRecheck is how often a paused rollout is looked at again.

@@ -234,3 +234,7 @@ func (s *Server) mustOAuth(caller string) *oauth.Server {
 	}
 	return s.oauth
 }
+
+// DefaultCheckGracePeriod is how long after a machine starts flysim first
+// reports a check passing when the check sets no grace period.
+const DefaultCheckGracePeriod = machines.DefaultCheckGracePeriod

@@ -16,13 +16,14 @@ import (
 // once its grace period is over, unless a check failure applies (see
 // check_failures.go). The rules, with their sources, are in doc.go.
 
-// defaultGracePeriod is a check's grace period when its config sets none.
+// DefaultCheckGracePeriod is a check's grace period when its config sets
+// none.
 // Fly documents no default; flyctl, waiting for a deploy's checks, takes
 // 1s as the shortest grace period unless a check sets less
 // (GetMinIntervalAndMinGracePeriod). Short, so that tests with default
 // checks do not wait long, and not zero, so that a fresh machine is never
 // healthy at once.
-const defaultGracePeriod = time.Second
+const DefaultCheckGracePeriod = time.Second
 
 // checkPhase is how far a check has got in the machine's current run.
 type checkPhase int
@@ -104,7 +105,7 @@ func configuredChecks(cfg *fly.MachineConfig) []*check {
 
 func gracePeriod(d *fly.Duration) time.Duration {
 	if d == nil {
-		return defaultGracePeriod
+		return DefaultCheckGracePeriod
 	}
 	return d.Duration
 }

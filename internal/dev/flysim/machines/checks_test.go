@@ -181,7 +181,7 @@ func TestNoChecksWithoutConfig(t *testing.T) {
 	e.createApp("app")
 	m := e.started("app")
 	// Absence can only be seen by waiting as long as a check would take.
-	time.Sleep(defaultGracePeriod + 100*time.Millisecond)
+	time.Sleep(DefaultCheckGracePeriod + 100*time.Millisecond)
 	if got := e.get("app", m.ID); got.Checks != nil {
 		t.Fatalf("checks %s on a machine with none configured", checkSummary(got))
 	}
@@ -198,8 +198,8 @@ func TestDefaultGracePeriod(t *testing.T) {
 	created := time.Now()
 	m := e.launch("app", in)
 	e.awaitChecks("app", m.ID, "servicecheck-00-tcp-5432=passing")
-	if took := time.Since(created); took < defaultGracePeriod {
-		t.Fatalf("passed %s after the create, before the default %s grace period", took, defaultGracePeriod)
+	if took := time.Since(created); took < DefaultCheckGracePeriod {
+		t.Fatalf("passed %s after the create, before the default %s grace period", took, DefaultCheckGracePeriod)
 	}
 }
 
