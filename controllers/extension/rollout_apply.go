@@ -65,7 +65,13 @@ func (r *Reconciler) rollOut(ctx context.Context, ext *jetwayv1.Extension, plan 
 			break
 		}
 	}
-	r.fleet.finished(plan, ext, step.phase)
+	gatePhase := step.phase
+	if step.refused != nil {
+		// A refused shrink is the extension's plan choice, not a bad
+		// change: it frees its place and does not count against the gate.
+		gatePhase = jetwayv1.RolloutWaiting
+	}
+	r.fleet.finished(plan, ext, gatePhase)
 	r.recordRollout(ext, plan, step)
 	return step, err
 }
