@@ -46,6 +46,8 @@
 // region, restores a snapshot only in its own app and region, says
 // needs_restart whenever the mounting machine is up, mounts only by volume
 // id, and takes no daily snapshots (auto_backup_enabled is only recorded).
+// The inspection helpers say which snapshot a volume was restored from
+// (VolumeInfo.RestoredFrom), which Fly's volume JSON does not.
 //
 // Endpoints that fly-go can call but the simulator does not model (exec, ps,
 // signal, secret keys, placements; forking a volume with source_volume_id)
