@@ -129,6 +129,9 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		return 0, err
 	}
 	r.recordMachines(ext, plan.keep, created)
+	if err := r.removeExtraVolumes(ctx, ext, deps, len(volumes) > 0); err != nil {
+		return 0, err
+	}
 	wait := r.judgeMachines(ext, deps.plan, desired)
 	if len(wedgedPrimaries) > 0 {
 		r.markWedgedPrimaries(ext, wedgedPrimaries)
