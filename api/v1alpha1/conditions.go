@@ -20,6 +20,12 @@ const (
 	// rolled off Fly's list before they were read. It is not part of
 	// Ready: billing never holds back service.
 	ConditionUsageProven = "UsageProven"
+	// ConditionRestored is there while the restore-from-snapshot
+	// annotation is: False while the restore runs (ReasonRestoring) or
+	// when it was refused (ReasonSnapshotNotFound, ReasonRestoreRefused),
+	// True once every machine runs on its restored volume. It is not part
+	// of Ready: a refused restore leaves the extension running as it was.
+	ConditionRestored = "Restored"
 )
 
 // Condition reasons. CamelCase, stable: tools and people match on them.
@@ -75,6 +81,31 @@ const (
 	ReasonWebhookAbandoned   = "WebhookAbandoned"
 	ReasonEventsMetered      = "EventsMetered"
 	ReasonEventsRolledOff    = "EventsRolledOff"
+)
+
+// Reasons of volumes, snapshots and restores.
+const (
+	// ReasonVolumeRemoved: an extra unattached volume of a machine (a
+	// volume create whose answer was lost and retried) was destroyed.
+	ReasonVolumeRemoved = "VolumeRemoved"
+	// ReasonFinalSnapshot: deprovisioning snapshotted a volume before
+	// destroying it.
+	ReasonFinalSnapshot = "FinalSnapshot"
+	// ReasonAppRetained: deprovisioning kept the emptied Fly app for the
+	// final snapshots, which Fly restores only into that app.
+	ReasonAppRetained      = "AppRetained"
+	ReasonRestoring        = "Restoring"
+	ReasonSnapshotRestored = "SnapshotRestored"
+	// ReasonSnapshotNotFound: the snapshot asked for is not one of this
+	// extension's, or has expired.
+	ReasonSnapshotNotFound = "SnapshotNotFound"
+	// ReasonRestoreRefused: the restore cannot be done as asked (a
+	// snapshot of another region, a plan without storage, a value that is
+	// no snapshot id); the message says why.
+	ReasonRestoreRefused = "RestoreRefused"
+	// ReasonRestoreCancelled: the annotation was removed before the
+	// restore finished.
+	ReasonRestoreCancelled = "RestoreCancelled"
 )
 
 // Finalizer holds an Extension until its Fly app, machines and IPs are gone.

@@ -112,8 +112,9 @@ type ProvisioningUser struct {
 type ExtensionStatus struct {
 	// conditions are the extension's conditions: Ready, Reconciling and
 	// Stalled (kstatus), AppReady, MachinesReady, NetworkReady and DNSReady
-	// (one concern of the Extension controller each), and FlyNotified (owned
-	// by the webhook notifier, not part of Ready).
+	// (one concern of the Extension controller each), Restored while a
+	// restore is asked for, and FlyNotified (owned by the webhook notifier).
+	// Restored and FlyNotified are not part of Ready.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -167,6 +168,12 @@ type ExtensionStatus struct {
 	// as error while Jetway keeps trying; unset once a pass succeeds.
 	// +optional
 	FailingSince *metav1.Time `json:"failingSince,omitempty"`
+
+	// restore is the last restore asked for with the
+	// jetway.dev/restore-from-snapshot annotation, while the annotation
+	// stays.
+	// +optional
+	Restore *RestoreStatus `json:"restore,omitempty"`
 
 	// notification is what Fly was last told about the extension by
 	// webhook, and what is being delivered now. It is kept here, in the

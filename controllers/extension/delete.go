@@ -20,8 +20,10 @@ import (
 )
 
 // reconcileDelete tears the extension down: deleting the Fly app cascades to
-// its machines and IPs. The finalizer goes only once Fly says the app is
-// gone, the DNS record is removed and a tombstone is written.
+// its machines and IPs; an app with volumes is instead emptied and kept for
+// their final snapshots (retain.go). The finalizer goes only once Fly says
+// the app is gone (or emptied, its snapshots recorded), the DNS record is
+// removed and a tombstone is written.
 func (r *Reconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extension) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(ext, jetwayv1.Finalizer) {
 		return ctrl.Result{}, nil
@@ -66,7 +68,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ext *jetwayv1.Extensio
 	return ctrl.Result{}, nil
 }
 
-// deleteApp deletes the extension's app and reports whether it is gone.
+// deleteApp deletes the extension's app, or retires it for retention, and
+// reports whether that is done.
 // Whether the app is this extension's is decided at Fly, the way adoption
 // decides it (createApp): an app another organization holds answers 404,
 // and one in ours that runs a machine not carrying this extension's id is
@@ -102,6 +105,16 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 	if err := r.meterUsage(ctx, ext, plan, machines, r.Settings.Billing.Now(), true); err != nil {
 		return false, err
 	}
+	// An app with volumes is kept for their final snapshots (retain.go);
+	// its volumes are destroyed by destroyVolumes below, after the machines
+	// and once each one's final snapshot is recorded.
+	vols, rec, keep, err := r.retentionFor(ctx, ext, app)
+	if err != nil {
+		return false, err
+	}
+	if keep {
+		return r.retireApp(ctx, ext, app, machines, vols, rec)
+	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {
 		extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)
 		return false, fmt.Errorf("delete app %s: %w", app, err)
@@ -113,4 +126,20 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 		return true, nil
 	}
 	return false, nil
+}
+
+// destroyVolumes destroys the volumes of an app being retired, once
+// retireApp has destroyed its machines and recorded every volume's final
+// snapshot.
+func (r *Reconciler) destroyVolumes(ctx context.Context, ext *jetwayv1.Extension, app string, vols []fly.Volume) error {
+	// The volumes are about to be destroyed: this is the place to meter
+	// their GB-time up to now.
+	for _, v := range vols {
+		if err := r.Fly.DeleteVolume(ctx, app, v.ID); err != nil {
+			extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Destroying volume %s failed: %s", v.ID, flyMessage(err))
+			return fmt.Errorf("destroy volume %s: %w", v.ID, err)
+		}
+		log.FromContext(ctx).Info("Destroyed volume after its final snapshot", "app", app, "volume", v.ID, "region", v.Region)
+	}
+	return nil
 }

@@ -17,6 +17,9 @@ type dependencies struct {
 	// appIsNew says this pass created the Fly app: it holds no secrets,
 	// machines or IPs yet, so the steps after it need not list them.
 	appIsNew bool
+	// extrasChecked says this pass has looked for extra volumes already
+	// (volume_extras.go).
+	extrasChecked bool
 }
 
 // loadDependencies resolves the plan. A missing plan is terminal (an

@@ -95,7 +95,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=jetway.dev,resources=usageledgers,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
-// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=create
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;update
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -154,6 +154,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 		}
 	}
 	var waits []time.Duration
+	// A restore replaces machines itself; it goes first (restore.go).
+	restoring, err := r.reconcileRestore(ctx, ext, deps, status)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	waits = append(waits, restoring)
 	wait, err := r.reconcileMachines(ctx, ext, deps, status)
 	if err != nil && !full && errors.Is(err, fly.ErrNotFound) {
 		// The app itself is gone: a look is not enough.
@@ -170,6 +176,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	waits = append(waits, wait)
 	if full {
 		if err := r.reconcileNetwork(ctx, ext, deps); err != nil {
+			return ctrl.Result{}, err
+		}
+		// Also where a volume create that landed late is found.
+		if err := r.removeExtraVolumes(ctx, ext, deps, true); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

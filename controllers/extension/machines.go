@@ -87,6 +87,9 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, ext *jetwayv1.Extens
 		return 0, err
 	}
 	r.recordMachines(ext, plan.keep, created, configs)
+	if err := r.removeExtraVolumes(ctx, ext, deps, listsVolumes(deps.plan, plan)); err != nil {
+		return 0, err
+	}
 	wait := r.judgeMachines(ext, deps.plan, desired, mergeMachines(plan.keep, created), step)
 	if len(wedgedPrimaries) > 0 {
 		r.markWedgedPrimaries(ext, wedgedPrimaries)

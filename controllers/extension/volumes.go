@@ -64,7 +64,7 @@ func volumeMount(plan *jetwayv1.ExtensionPlan, k jetwayv1.MachineKey) []flygo.Ma
 // creates or updates machines of a plan with storage. Other passes cost no
 // Fly call for volumes.
 func (r *Reconciler) listVolumes(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, p machineSetPlan) ([]fly.Volume, error) {
-	if plan.Spec.Storage == nil || len(p.create) == 0 && len(p.update) == 0 {
+	if !listsVolumes(plan, p) {
 		return nil, nil
 	}
 	app := ext.Status.AppName
@@ -74,6 +74,12 @@ func (r *Reconciler) listVolumes(ctx context.Context, ext *jetwayv1.Extension, p
 		return nil, fmt.Errorf("list volumes of %s: %w", app, err)
 	}
 	return vols, nil
+}
+
+// listsVolumes says whether a pass of p lists volumes: it creates or
+// updates machines of a plan with storage.
+func listsVolumes(plan *jetwayv1.ExtensionPlan, p machineSetPlan) bool {
+	return plan.Spec.Storage != nil && (len(p.create) > 0 || len(p.update) > 0)
 }
 
 // volumesFor finds or creates the volume of each key among vols (which

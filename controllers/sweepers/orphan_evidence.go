@@ -14,8 +14,9 @@ const (
 	// unprovableForeignMachine: the app runs a machine that does not carry
 	// the id of the extension whose derived app name this is.
 	unprovableForeignMachine = "ForeignMachine"
-	// unprovableNoEvidence: no machines, no tombstone of an extension with
-	// this app name, and not Jetway's credential secrets.
+	// unprovableNoEvidence: no machines, no tombstone or retention record
+	// of an extension with this app name, and not Jetway's credential
+	// secrets.
 	unprovableNoEvidence = "NoEvidence"
 )
 
@@ -37,19 +38,31 @@ type orphanEvidence struct {
 	// it anew and a create that lands late pushes it back. Zero when
 	// nothing durable is known.
 	since time.Time
+	// retainedUntil is when the final snapshots the app was kept for
+	// expired; zero for an app no retention record held.
+	retainedUntil time.Time
 }
 
 // judgeOrphan decides whether app, which no live Extension owns, is provably
 // Jetway's. Machines decide first: every one must carry the id whose
 // derived app name is this one, or the app is someone else's whatever else
 // it holds. An app without machines is proven by the tombstone of an
-// extension with this app name (Jetway made it; the deletion left it) or by
-// the credential secrets the controller sets right after creating an app.
-func judgeOrphan(prefix, app string, machines []*fly.Machine, tomb *domain.Tombstone, secrets []fly.Secret) orphanEvidence {
+// extension with this app name (Jetway made it; the deletion left it), by
+// the retention record of one (its teardown kept the app for its final
+// snapshots, after proving the app its own, and removed its secrets), or
+// by the credential secrets the controller sets right after creating an
+// app. A record's expiry counts as the app's last durable touch: the
+// grace period starts when the snapshots are gone.
+func judgeOrphan(prefix, app string, machines []*fly.Machine, tomb *domain.Tombstone, rec *domain.Retention, secrets []fly.Secret) orphanEvidence {
 	var ev orphanEvidence
 	if tomb != nil {
 		ev.extensionID, ev.organizationID = tomb.ID, tomb.OrganizationID
 		ev.since = tomb.DeletedAt
+	}
+	if rec != nil {
+		ev.extensionID, ev.organizationID = rec.ID, rec.OrganizationID
+		ev.retainedUntil = rec.Until()
+		ev.since = latest(ev.since, ev.retainedUntil)
 	}
 	for _, m := range machines {
 		id := fly.MetadataOf(m, fly.MetaExtension)
@@ -67,7 +80,7 @@ func judgeOrphan(prefix, app string, machines []*fly.Machine, tomb *domain.Tombs
 	for _, s := range secrets {
 		ev.since = latest(ev.since, s.CreatedAt)
 	}
-	if len(machines) == 0 && tomb == nil && !fly.HasCredentialSecrets(secrets) {
+	if len(machines) == 0 && tomb == nil && rec == nil && !fly.HasCredentialSecrets(secrets) {
 		ev.unprovable = unprovableNoEvidence
 		ev.detail = "no machines, no record of a deleted extension with this app name, and not Jetway's credential secrets"
 	}

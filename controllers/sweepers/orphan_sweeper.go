@@ -22,11 +22,11 @@ import (
 var (
 	orphansFound = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "jetway_orphans",
-		Help: "Fly apps and machines that carry Jetway's ownership but have no Extension, as of the last sweep.",
+		Help: "Fly apps, machines and volumes that carry Jetway's ownership but have no Extension, as of the last sweep.",
 	}, []string{"kind"})
 	orphansRemoved = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jetway_orphans_removed_total",
-		Help: "Orphaned Fly apps and machines the sweeper removed.",
+		Help: "Orphaned Fly apps, machines and volumes the sweeper removed; retained_app counts apps deleted once their final snapshots expired.",
 	}, []string{"kind"})
 	orphansUnprovable = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "jetway_orphans_unprovable",
@@ -64,13 +64,16 @@ type OrphanSettings struct {
 // firstSweepAfter bounds the wait for the first sweep after a start.
 const firstSweepAfter = time.Minute
 
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;delete
+
 // OrphanSweeper removes Fly apps and machines that carry Jetway's ownership
 // metadata with no Extension behind them: what a create that landed after
 // its extension's deletion, or a finalizer removed by hand, leaves behind.
 // It only removes what it can prove is Jetway's, and reports the rest.
 type OrphanSweeper struct {
-	// Client reads Extensions from the cache.
-	Client client.Reader
+	// Client reads Extensions from the cache, and deletes expired
+	// retention records.
+	Client client.Client
 	// APIReader (required) reads tombstones, and confirms that an orphan's
 	// Extension is really gone before anything is removed (the cache may
 	// lag a create).
@@ -92,6 +95,12 @@ type OrphanSweeper struct {
 type SweepResult struct {
 	OrphanApps, OrphanMachines   []string
 	RemovedApps, RemovedMachines []string
+	// OrphanVolumes and RemovedVolumes are "app/volume": volumes found in
+	// retained apps (the volumes of an orphaned app go with the app).
+	OrphanVolumes, RemovedVolumes []string
+	// RetainedApps are apps kept for the unexpired final snapshots of a
+	// deprovisioned extension (orphan_retained.go).
+	RetainedApps []string
 	// Unprovable are the apps left alone, each "app: reason: detail".
 	Unprovable []string
 }
@@ -117,9 +126,10 @@ func (s *OrphanSweeper) Start(ctx context.Context) error {
 			continue
 		}
 		orphanSweeps.WithLabelValues("ok").Inc()
-		if len(res.OrphanApps)+len(res.OrphanMachines)+len(res.Unprovable) > 0 {
+		if len(res.OrphanApps)+len(res.OrphanMachines)+len(res.OrphanVolumes)+len(res.Unprovable) > 0 {
 			s.Log.Info("Orphan sweep", "orphanApps", res.OrphanApps, "orphanMachines", res.OrphanMachines,
-				"removedApps", res.RemovedApps, "removedMachines", res.RemovedMachines,
+				"orphanVolumes", res.OrphanVolumes, "removedApps", res.RemovedApps, "removedMachines", res.RemovedMachines,
+				"removedVolumes", res.RemovedVolumes, "retainedApps", len(res.RetainedApps),
 				"unprovable", res.Unprovable, "dryRun", s.Settings.DryRun)
 		}
 	}
@@ -131,6 +141,7 @@ type sweep struct {
 	ownerOf       map[string]string            // app name → live extension's Fly id
 	live          map[string]bool              // Fly ids of existing Extensions
 	tombOf        map[string]*domain.Tombstone // derived app name → tombstone
+	recordOf      map[string]*domain.Retention // app name → retention record
 	stillOrphaned map[string]bool
 	unprovable    map[string]int
 	confirmed     bool // ownerOf and live come from the API server, not the cache
@@ -146,24 +157,38 @@ func (s *OrphanSweeper) Sweep(ctx context.Context) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &sweep{res: &SweepResult{}, tombOf: map[string]*domain.Tombstone{},
+	records, err := domain.ListRetentions(ctx, s.APIReader)
+	if err != nil {
+		return nil, err
+	}
+	sw := &sweep{res: &SweepResult{}, tombOf: map[string]*domain.Tombstone{}, recordOf: map[string]*domain.Retention{},
 		stillOrphaned: map[string]bool{}, unprovable: map[string]int{}}
 	sw.setOwners(s.Settings.Domain.AppNamePrefix, exts.Items)
 	for _, t := range tombs {
 		sw.tombOf[s.Settings.Domain.AppName(t.ID)] = t
+	}
+	for _, rec := range records {
+		// Only a record of the extension whose derived app name this is
+		// speaks for the app.
+		if s.Settings.Domain.AppName(rec.ID) == rec.App {
+			sw.recordOf[rec.App] = rec
+		}
 	}
 	apps, err := s.Fly.ListApps(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list fly apps: %w", err)
 	}
 	prefix := s.Settings.Domain.AppNamePrefix + "-"
+	onFly := map[string]bool{}
 	for _, app := range apps {
 		if !strings.HasPrefix(app.Name, prefix) {
 			continue
 		}
+		onFly[app.Name] = true
 		machines, err := s.Fly.ListMachines(ctx, app.Name, nil)
 		if err != nil {
 			if errors.Is(err, fly.ErrNotFound) {
+				delete(onFly, app.Name)
 				continue // deleted meanwhile
 			}
 			return nil, fmt.Errorf("list machines of %s: %w", app.Name, err)
@@ -174,13 +199,28 @@ func (s *OrphanSweeper) Sweep(ctx context.Context) (*SweepResult, error) {
 			}
 			continue
 		}
-		if err := s.sweepApp(ctx, sw, app.Name, machines); err != nil {
+		if rec := sw.recordOf[app.Name]; rec != nil && !rec.Expired(s.now()) {
+			if err := s.sweepRetained(ctx, sw, app.Name, machines, rec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		removed, err := s.sweepApp(ctx, sw, app.Name, machines)
+		if err != nil {
 			return nil, err
 		}
+		if removed {
+			delete(onFly, app.Name)
+		}
+	}
+	if err := s.dropExpiredRecords(ctx, sw, records, onFly); err != nil {
+		return nil, err
 	}
 	s.forgetExcept(sw.stillOrphaned)
-	orphansFound.WithLabelValues("app").Set(float64(len(sw.res.OrphanApps)))
-	orphansFound.WithLabelValues("machine").Set(float64(len(sw.res.OrphanMachines)))
+	orphansFound.WithLabelValues(kindApp).Set(float64(len(sw.res.OrphanApps)))
+	orphansFound.WithLabelValues(kindMachine).Set(float64(len(sw.res.OrphanMachines)))
+	orphansFound.WithLabelValues(kindVolume).Set(float64(len(sw.res.OrphanVolumes)))
+	retainedApps.Set(float64(len(sw.res.RetainedApps)))
 	for _, reason := range []string{unprovableForeignMachine, unprovableNoEvidence} {
 		orphansUnprovable.WithLabelValues(reason).Set(float64(sw.unprovable[reason]))
 	}
@@ -197,42 +237,48 @@ func (sw *sweep) setOwners(prefix string, exts []jetwayv1.Extension) {
 	}
 }
 
-// sweepApp deals with an app no Extension in the cache owns.
-func (s *OrphanSweeper) sweepApp(ctx context.Context, sw *sweep, app string, machines []*fly.Machine) error {
+// sweepApp deals with an app no Extension in the cache owns and no
+// unexpired retention record holds, and reports whether it deleted it.
+func (s *OrphanSweeper) sweepApp(ctx context.Context, sw *sweep, app string, machines []*fly.Machine) (bool, error) {
 	var secrets []fly.Secret
 	if len(machines) == 0 {
 		var err error
 		if secrets, err = s.Fly.Secrets(ctx, app); err != nil {
 			if errors.Is(err, fly.ErrNotFound) {
-				return nil
+				return true, nil
 			}
-			return fmt.Errorf("list secrets of %s: %w", app, err)
+			return false, fmt.Errorf("list secrets of %s: %w", app, err)
 		}
 	}
-	ev := judgeOrphan(s.Settings.Domain.AppNamePrefix, app, machines, sw.tombOf[app], secrets)
+	rec := sw.recordOf[app]
+	ev := judgeOrphan(s.Settings.Domain.AppNamePrefix, app, machines, sw.tombOf[app], rec, secrets)
 	if ev.unprovable != "" {
 		sw.unprovable[ev.unprovable]++
 		sw.res.Unprovable = append(sw.res.Unprovable, fmt.Sprintf("%s: %s: %s", app, ev.unprovable, ev.detail))
 		s.reportUnprovable(ctx, app, ev)
-		return nil
+		return false, nil
 	}
 	key := "app/" + app
 	sw.stillOrphaned[key] = true
 	sw.res.OrphanApps = append(sw.res.OrphanApps, app)
 	if !s.due(key, ev.since) {
-		return nil
+		return false, nil
 	}
 	if owned, err := s.ownedAfterAll(ctx, sw, app); err != nil || owned {
-		return err
+		return false, err
 	}
 	if err := s.Fly.DeleteApp(ctx, app); err != nil {
-		return fmt.Errorf("delete orphaned app %s: %w", app, err)
+		return false, fmt.Errorf("delete orphaned app %s: %w", app, err)
 	}
-	orphansRemoved.WithLabelValues("app").Inc()
+	kind := kindApp
+	if rec != nil {
+		kind = kindRetainedApp // kept for its final snapshots, which have expired
+	}
+	orphansRemoved.WithLabelValues(kind).Inc()
 	sw.res.RemovedApps = append(sw.res.RemovedApps, app)
 	s.Log.Info("Deleted orphaned Fly app", "app", app, "extension", ev.extensionID,
-		"orphanedSince", ev.since, "machines", len(machines))
-	return nil
+		"orphanedSince", ev.since, "machines", len(machines), "retainedUntil", ev.retainedUntil)
+	return true, nil
 }
 
 // sweepMachines removes machines in a live extension's app that carry
@@ -260,7 +306,7 @@ func (s *OrphanSweeper) sweepMachines(ctx context.Context, sw *sweep, app, owner
 			s.Log.Info("Destroying orphaned machine failed; will try again", "app", app, "machine", m.ID, "error", err.Error())
 			continue
 		}
-		orphansRemoved.WithLabelValues("machine").Inc()
+		orphansRemoved.WithLabelValues(kindMachine).Inc()
 		sw.res.RemovedMachines = append(sw.res.RemovedMachines, app+"/"+m.ID)
 		s.Log.Info("Destroyed orphaned Fly machine", "app", app, "machine", m.ID, "extension", id)
 	}

@@ -37,6 +37,9 @@ type IPAssignment = flaps.IPAssignment
 // Volume is a Fly volume.
 type Volume = fly.Volume
 
+// VolumeSnapshot is a snapshot of a Fly volume.
+type VolumeSnapshot = fly.VolumeSnapshot
+
 // Client is every Machines API call the controllers make.
 type Client interface {
 	CreateApp(ctx context.Context, name, network string) (*App, error)
@@ -67,6 +70,13 @@ type Client interface {
 	// DeleteVolume destroys a volume no machine is bound to; one already
 	// gone is not an error.
 	DeleteVolume(ctx context.Context, app, id string) error
+	// ListVolumeSnapshots lists a volume's snapshots that Fly still keeps,
+	// also once the volume itself is destroyed (a snapshot outlives its
+	// volume until its retention ends), as long as the app exists.
+	ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]VolumeSnapshot, error)
+	// CreateVolumeSnapshot asks Fly to snapshot a volume now. Fly answers
+	// without the snapshot: it shows up in ListVolumeSnapshots.
+	CreateVolumeSnapshot(ctx context.Context, app, volumeID string) error
 
 	ListIPs(ctx context.Context, app string) ([]IPAssignment, error)
 	AssignIP(ctx context.Context, app string, req flaps.AssignIPRequest) (*IPAssignment, error)
@@ -79,6 +89,9 @@ type Client interface {
 	// Secrets lists the app's secrets: names and Fly's creation times,
 	// never values.
 	Secrets(ctx context.Context, app string) ([]Secret, error)
+	// UnsetSecrets removes the named app secrets; names not set are not
+	// an error.
+	UnsetSecrets(ctx context.Context, app string, names ...string) error
 }
 
 // Secret is an app secret as Fly lists it, without its value.

@@ -52,11 +52,13 @@ func TestClassify(t *testing.T) {
 
 func TestActionOf(t *testing.T) {
 	for in, want := range map[string]string{
-		"/v1/apps":                                "POST /v1/apps",
-		"/v1/apps/my-app/machines":                "POST /v1/apps/:app/machines",
-		"/v1/apps/my-app/machines/abc123/lease":   "POST /v1/apps/:app/machines/:id/lease",
-		"/v1/apps/my-app/ip_assignments/fdaa::1":  "POST /v1/apps/:app/ip_assignments/:ip",
-		"/v1/apps/my-app/secrets/JETWAY_PASSWORD": "POST /v1/apps/:app/secrets/:name",
+		"/v1/apps":                                  "POST /v1/apps",
+		"/v1/apps/my-app/machines":                  "POST /v1/apps/:app/machines",
+		"/v1/apps/my-app/machines/abc123/lease":     "POST /v1/apps/:app/machines/:id/lease",
+		"/v1/apps/my-app/ip_assignments/fdaa::1":    "POST /v1/apps/:app/ip_assignments/:ip",
+		"/v1/apps/my-app/secrets/JETWAY_PASSWORD":   "POST /v1/apps/:app/secrets/:name",
+		"/v1/apps/my-app/volumes":                   "POST /v1/apps/:app/volumes",
+		"/v1/apps/my-app/volumes/vol_abc/snapshots": "POST /v1/apps/:app/volumes/:volume/snapshots",
 	} {
 		if got := actionOf("POST", in); got != want {
 			t.Errorf("actionOf(%q) = %q, want %q", in, got, want)

@@ -308,6 +308,21 @@ func (c *flapsClient) SetSecrets(ctx context.Context, app string, values map[str
 	})
 }
 
+// UnsetSecrets sends nil values, which Fly's batch update deletes.
+func (c *flapsClient) UnsetSecrets(ctx context.Context, app string, names ...string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	in := make(map[string]*string, len(names))
+	for _, n := range names {
+		in[n] = nil
+	}
+	return c.call(ctx, func(ctx context.Context) error {
+		_, err := c.flaps.UpdateAppSecrets(ctx, app, in)
+		return err
+	})
+}
+
 func (c *flapsClient) Secrets(ctx context.Context, app string) ([]Secret, error) {
 	var secrets []fly.AppSecret
 	err := c.call(ctx, func(ctx context.Context) (err error) {

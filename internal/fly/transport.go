@@ -84,6 +84,7 @@ var (
 	appSegment       = regexp.MustCompile(`^/v1/apps/[^/]+`)
 	ipSegment        = regexp.MustCompile(`/ip_assignments/[^/]+`)
 	secretSegment    = regexp.MustCompile(`/secrets/[^/]+`)
+	volumeSegment    = regexp.MustCompile(`/volumes/[^/]+`)
 )
 
 // actionOf names a request by its route, with the ids taken out, so metric
@@ -93,5 +94,6 @@ func actionOf(method, path string) string {
 	p = machineIDSegment.ReplaceAllString(p, "/machines/:id")
 	p = ipSegment.ReplaceAllString(p, "/ip_assignments/:ip")
 	p = secretSegment.ReplaceAllString(p, "/secrets/:name")
+	p = volumeSegment.ReplaceAllString(p, "/volumes/:volume")
 	return method + " " + p
 }

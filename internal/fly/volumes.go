@@ -47,3 +47,18 @@ func (c *flapsClient) DeleteVolume(ctx context.Context, app, id string) error {
 	}
 	return err
 }
+
+func (c *flapsClient) ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]VolumeSnapshot, error) {
+	var snaps []VolumeSnapshot
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		snaps, err = c.flaps.GetVolumeSnapshots(ctx, app, volumeID)
+		return err
+	})
+	return snaps, err
+}
+
+func (c *flapsClient) CreateVolumeSnapshot(ctx context.Context, app, volumeID string) error {
+	return c.call(ctx, func(ctx context.Context) error {
+		return c.flaps.CreateVolumeSnapshot(ctx, app, volumeID)
+	})
+}

@@ -46,6 +46,8 @@
 // region, restores a snapshot only in its own app and region, says
 // needs_restart whenever the mounting machine is up, mounts only by volume
 // id, and takes no daily snapshots (auto_backup_enabled is only recorded).
+// The inspection helpers say which snapshot a volume was restored from
+// (VolumeInfo.RestoredFrom), which Fly's volume JSON does not.
 //
 // Health checks (checks.go, check_failures.go): a machine's "checks" (fly-go
 // Machine.Checks, the spec's CheckStatus) report each check of its config,

@@ -95,7 +95,8 @@ func (s *Server) createVolume(r *http.Request) respond.Reply {
 			AutoBackupEnabled: nv.autoBackup,
 			HostStatus:        string(fly.HostStatusOk),
 		},
-		fstype: nv.fstype,
+		fstype:       nv.fstype,
+		restoredFrom: nv.snapshotID,
 	}
 	s.volumes[vol.v.ID] = vol
 	s.volumesCreated = append(s.volumesCreated, vol)

@@ -23,6 +23,9 @@ type VolumeInfo struct {
 	AttachedMachine string
 	// Snapshots counts its snapshots still within their retention.
 	Snapshots int
+	// RestoredFrom is the snapshot the volume was created from, "" for a
+	// new, empty one.
+	RestoredFrom string
 }
 
 // AllVolumes lists every volume ever created, destroyed ones and those of
@@ -35,14 +38,15 @@ func (s *Server) AllVolumes() []VolumeInfo {
 	out := make([]VolumeInfo, 0, len(s.volumesCreated))
 	for _, vol := range s.volumesCreated {
 		info := VolumeInfo{
-			App:       vol.app.name,
-			ID:        vol.v.ID,
-			Name:      vol.v.Name,
-			Region:    vol.v.Region,
-			Zone:      vol.v.Zone,
-			SizeGB:    vol.v.SizeGb,
-			State:     vol.v.State,
-			Snapshots: len(snapshotsLive(vol, now)),
+			App:          vol.app.name,
+			ID:           vol.v.ID,
+			Name:         vol.v.Name,
+			Region:       vol.v.Region,
+			Zone:         vol.v.Zone,
+			SizeGB:       vol.v.SizeGb,
+			State:        vol.v.State,
+			Snapshots:    len(snapshotsLive(vol, now)),
+			RestoredFrom: vol.restoredFrom,
 		}
 		if vol.attached != nil {
 			info.AttachedMachine = vol.attached.m.ID

@@ -57,6 +57,9 @@ type volume struct {
 	// life, stopped or not.
 	attached  *machine
 	snapshots []*snapshot // oldest first, expired ones included
+	// restoredFrom is the snapshot the volume was created from, "" for
+	// none. Fly's volume JSON does not say; the inspection helpers do.
+	restoredFrom string
 }
 
 // volumeView is the Volume JSON Fly returns: fly-go's fly.Volume plus the
