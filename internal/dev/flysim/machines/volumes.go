@@ -57,6 +57,9 @@ type volume struct {
 	// life, stopped or not.
 	attached  *machine
 	snapshots []*snapshot // oldest first, expired ones included
+	// sizes is the volume's truth for billing tests (volume_usage.go):
+	// every size it had from creation on, and its destroy, by Options.Now.
+	sizes []volumeChange
 }
 
 // volumeView is the Volume JSON Fly returns: fly-go's fly.Volume plus the
@@ -223,11 +226,15 @@ func (s *Server) randomStringLocked(alphabet string, n int) string {
 // which fly-go's GetVolumes already hides, and destroyed shortly after.
 func (s *Server) destroyVolumeLocked(vol *volume) {
 	vol.v.State = volumePendingDestroy
+	s.logVolumeLocked(vol, 0) // gone from every list from now on
 	s.afterLocked(s.shortTime(), func() { vol.v.State = volumeDestroyed })
 }
 
 // destroyVolumeNowLocked skips pending_destroy, for app deletion.
-func destroyVolumeNowLocked(vol *volume) {
+func (s *Server) destroyVolumeNowLocked(vol *volume) {
+	if vol.live() {
+		s.logVolumeLocked(vol, 0)
+	}
 	vol.attached = nil
 	vol.v.State = volumeDestroyed
 }
