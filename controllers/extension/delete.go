@@ -92,13 +92,16 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 			"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
 		return true, nil
 	}
-	// The app's deletion destroys its machines: their usage is recorded
-	// first, from this list.
+	// The app's deletion destroys its machines and volumes: their usage is
+	// recorded first, from this list and one of the volumes.
 	plan, err := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan)
 	if err != nil {
 		plan = nil // priced as when last metered; see billing.Observation
 	}
 	if err := r.meterUsage(ctx, ext, plan, machines, r.Settings.Billing.Now(), true); err != nil {
+		return false, err
+	}
+	if err := r.meterVolumesBeforeAppDelete(ctx, ext, plan, app); err != nil {
 		return false, err
 	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {

@@ -99,6 +99,10 @@ func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, pl
 		r.Recorder.Eventf(ext, domain.VolumeRef(v.ID), "Normal", "VolumeCreated", "CreateVolume",
 			"Created %s volume %s (%d GB) in %s", k.Role, v.ID, size, k.Region)
 	}
+	// Metered before any machine mounts them (volume_usage.go).
+	if err := r.meterVolumes(ctx, ext, plan, vols, r.Settings.Billing.Now(), false); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
