@@ -61,7 +61,8 @@ func (r *Reconciler) meterVolumesOnCheck(ctx context.Context, ext *jetwayv1.Exte
 		return err
 	}
 	now := r.Settings.Billing.Now()
-	if !(full && (deps.plan.Spec.Storage != nil || hasLiveVolumes(ledger))) && !volumeListDue(ledger, ext, now) {
+	checked := full && (deps.plan.Spec.Storage != nil || hasLiveVolumes(ledger))
+	if !checked && !volumeListDue(ledger, ext, now) {
 		return nil
 	}
 	vols, err := r.Fly.ListVolumes(ctx, ext.Status.AppName)
