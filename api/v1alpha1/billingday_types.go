@@ -8,6 +8,9 @@ import (
 const (
 	// MeterMachine is machine running time, by guest size and region.
 	MeterMachine = "machine"
+	// MeterVolume is volume GB-time: how long a volume of a size existed,
+	// by size and region, priced per GB-hour.
+	MeterVolume = "volume"
 )
 
 // BillingDaySpec is one organization's usage on one closed UTC day, as
@@ -33,8 +36,8 @@ type BillingDaySpec struct {
 	// +required
 	// +kubebuilder:validation:Minimum=0
 	TotalMicros int64 `json:"totalMicros"`
-	// unprovenSeconds is machine time that day Fly's history could not
-	// prove either way, and so was not billed.
+	// unprovenSeconds is machine time, and volume time, that day Fly's
+	// history could not prove either way, and so was not billed.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	UnprovenSeconds int64 `json:"unprovenSeconds,omitempty"`
@@ -58,26 +61,36 @@ type BillingItem struct {
 	// extensionName is the extension's name.
 	// +optional
 	ExtensionName string `json:"extensionName,omitempty"`
-	// meter is what is charged for: machine.
+	// meter is what is charged for: machine (running time) or volume
+	// (GB-time).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	Meter string `json:"meter,omitempty"`
-	// size is the Fly guest size.
+	// size is the Fly guest size of a machine item, such as
+	// shared-cpu-1x, or the size of a volume item's volumes, such as 10GB.
 	// +optional
 	Size string `json:"size,omitempty"`
 	// region is the Fly region.
 	// +optional
 	Region string `json:"region,omitempty"`
-	// quantitySeconds is the time charged, in whole seconds.
+	// quantitySeconds is the time charged, in whole seconds: a machine
+	// item's running time, a volume item's time in existence.
 	// +required
 	// +kubebuilder:validation:Minimum=0
 	QuantitySeconds int64 `json:"quantitySeconds"`
-	// unitPriceMicrosPerHour is the price of an hour.
+	// quantityGBSeconds is what a volume item charges for: quantitySeconds
+	// × its size in GB. Machine items have none.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	QuantityGBSeconds int64 `json:"quantityGBSeconds,omitempty"`
+	// unitPriceMicrosPerHour is the price of an hour: of a machine
+	// running, or of one GB of volume.
 	// +required
 	// +kubebuilder:validation:Minimum=0
 	UnitPriceMicrosPerHour int64 `json:"unitPriceMicrosPerHour"`
-	// amountMicros is quantitySeconds × unitPriceMicrosPerHour / 3600,
-	// rounded down to a whole micro-unit.
+	// amountMicros is quantitySeconds (quantityGBSeconds for a volume
+	// item) × unitPriceMicrosPerHour / 3600, rounded down to a whole
+	// micro-unit.
 	// +required
 	// +kubebuilder:validation:Minimum=0
 	AmountMicros int64 `json:"amountMicros"`

@@ -193,7 +193,8 @@ type ConnectionSpec struct {
 
 // PricingSpec is a plan's price. Money is integer micro-units: 1 USD =
 // 1,000,000. What is charged is what ran on Fly, metered from each
-// machine's own event history (docs/billing.md).
+// machine's own event history, and the volumes that existed
+// (docs/billing.md).
 type PricingSpec struct {
 	// currency is the three-letter (ISO 4217) code of the currency the
 	// prices are in. It must be the provider's billing currency
@@ -218,7 +219,8 @@ type PricingSpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	MachineHourMicrosBySize []SizePrice `json:"machineHourMicrosBySize,omitempty"`
 	// volumeGBHourMicros is charged per GB of volume per hour it exists,
-	// once extensions have volumes.
+	// for every volume of the extension's app (a plan with storage gives
+	// each machine one), from Fly's created_at until it is destroyed.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	VolumeGBHourMicros int64 `json:"volumeGBHourMicros,omitempty"`

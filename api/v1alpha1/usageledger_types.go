@@ -5,8 +5,9 @@ import (
 )
 
 // UsageLedgerSpec is the meter's record of what one extension's machines
-// ran on Fly: the running time Fly's own event history proves, priced when
-// it ran. It is spec, not status, because it cannot be rebuilt: Fly lists
+// ran on Fly, and how long its volumes existed: the running time Fly's own
+// event history proves, and the volume time Fly's lists prove, priced when
+// it was used. It is spec, not status, because it cannot be rebuilt: Fly lists
 // only a machine's recent events and forgets destroyed machines, so this
 // record must survive anything that may drop status (a backup restored, a
 // status wipe). The Extension controller's meter appends to it on every
@@ -45,6 +46,13 @@ type UsageLedgerSpec struct {
 	// +listMapKey=id
 	// +kubebuilder:validation:MaxItems=512
 	Machines []MachineUsage `json:"machines,omitempty"`
+	// volumes is the existence of each Fly volume the extension's app has
+	// had since openFrom (volumeusage_types.go).
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=512
+	Volumes []VolumeUsage `json:"volumes,omitempty"`
 }
 
 // MachineUsage is what Fly's event history proves about one machine.

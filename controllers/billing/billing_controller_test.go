@@ -157,3 +157,52 @@ func TestDeletedExtensionsLedgerGoesOnceItsLastDayIsPublished(t *testing.T) {
 		t.Fatalf("the deleted extension's ledger is still there: %+v", ledgers.Items)
 	}
 }
+
+// withVolume adds to l a 10 GB volume, made two hours before midnight at
+// 360 micro-units a GB-hour (one per 10 GB-seconds), seen last at seen.
+func withVolume(l *jetwayv1.UsageLedger, seen time.Time) *jetwayv1.UsageLedger {
+	created := midnight.Add(-2 * time.Hour)
+	l.Spec.Volumes = []jetwayv1.VolumeUsage{{
+		ID: "vol-" + l.Name, Region: "iad", CreatedAt: mt(created), ProvenThrough: mtp(seen),
+		Segments: []jetwayv1.VolumeSegment{{From: mt(created), To: mt(seen), SizeGB: 10, UnitPriceMicrosPerGBHour: 360}},
+	}}
+	return l
+}
+
+func TestDayWaitsForItsVolumesToo(t *testing.T) {
+	// The machine is proven past midnight, its volume only to 23:00.
+	l := withVolume(runningLedger("db", midnight.Add(5*time.Minute)), midnight.Add(-time.Hour))
+	r, c := newReconciler(t, midnight.Add(10*time.Minute), l)
+	reconcile(t, r)
+	if d := days(t, c); len(d) != 0 {
+		t.Fatalf("published %v before the volume was proven", d)
+	}
+
+	// Once the grace runs out, the hour after its last sighting is not billed.
+	r, c = newReconciler(t, midnight.Add(2*time.Hour), withVolume(runningLedger("db", midnight.Add(5*time.Minute)), midnight.Add(-time.Hour)))
+	reconcile(t, r)
+	d := days(t, c)["2026-12-05"]
+	if d.Spec.UnprovenSeconds != 3600 || d.Spec.TotalMicros != 3600+3600 {
+		t.Fatalf("day = %+v, want an hour of machine and of 10 GB billed, an hour unproven", d.Spec)
+	}
+}
+
+func TestDayWithAVolumeProvenPastMidnight(t *testing.T) {
+	l := withVolume(runningLedger("db", midnight.Add(5*time.Minute)), midnight.Add(5*time.Minute))
+	r, c := newReconciler(t, midnight.Add(10*time.Minute), l)
+	reconcile(t, r)
+	d, ok := days(t, c)["2026-12-05"]
+	if !ok {
+		t.Fatal("the proven day was not published")
+	}
+	want := jetwayv1.BillingItem{ExtensionID: "db", ExtensionName: "db", Meter: jetwayv1.MeterVolume, Size: "10GB", Region: "iad",
+		QuantitySeconds: 7200, QuantityGBSeconds: 72000, UnitPriceMicrosPerHour: 360, AmountMicros: 7200}
+	if len(d.Spec.Items) != 2 || d.Spec.Items[1] != want || d.Spec.TotalMicros != 3600+7200 || d.Spec.UnprovenSeconds != 0 {
+		t.Fatalf("day = %+v, want the machine's hour and the volume's two hours at 10 GB", d.Spec)
+	}
+	pruned := &jetwayv1.UsageLedger{}
+	_ = c.Get(context.Background(), client.ObjectKey{Namespace: domain.Namespace(orgID), Name: "db"}, pruned)
+	if segs := pruned.Spec.Volumes[0].Segments; len(segs) != 1 || !segs[0].From.Equal(mtp(midnight)) {
+		t.Fatalf("volume not pruned to the open day: %+v", segs)
+	}
+}

@@ -96,8 +96,8 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 			"Left Fly app %s alone: it runs machine %s, which is not this extension's", app, m.ID)
 		return true, nil
 	}
-	// The app's deletion destroys its machines: their usage is recorded
-	// first, from this list.
+	// The app's deletion destroys its machines and volumes: their usage is
+	// recorded first, from this list and one of the volumes.
 	plan, err := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan)
 	if err != nil {
 		plan = nil // priced as when last metered; see billing.Observation
@@ -114,6 +114,9 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 	}
 	if keep {
 		return r.retireApp(ctx, ext, app, machines, vols, rec)
+	}
+	if err := r.meterVolumesBeforeAppDelete(ctx, ext, plan, app); err != nil {
+		return false, err
 	}
 	if err := r.Fly.DeleteApp(ctx, app); err != nil {
 		extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Deleting Fly app %s failed: %v", app, err)
@@ -132,8 +135,15 @@ func (r *Reconciler) deleteApp(ctx context.Context, ext *jetwayv1.Extension) (bo
 // retireApp has destroyed its machines and recorded every volume's final
 // snapshot.
 func (r *Reconciler) destroyVolumes(ctx context.Context, ext *jetwayv1.Extension, app string, vols []fly.Volume) error {
-	// The volumes are about to be destroyed: this is the place to meter
-	// their GB-time up to now.
+	// Metered as destroyed now, before the requests: a pass that dies
+	// between the two bills no more than it should.
+	plan, err := domain.ResolvePlan(ctx, r.Client, ext.Spec.Plan)
+	if err != nil {
+		plan = nil // priced as when last metered; see billing.Observation
+	}
+	if err := r.meterVolumes(ctx, ext, plan, vols, r.Settings.Billing.Now(), true); err != nil {
+		return err
+	}
 	for _, v := range vols {
 		if err := r.Fly.DeleteVolume(ctx, app, v.ID); err != nil {
 			extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Destroying volume %s failed: %s", v.ID, flyMessage(err))

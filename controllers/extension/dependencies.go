@@ -7,6 +7,7 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/controllers/internal/extstatus"
 	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/fly"
 )
 
 // dependencies are the Kubernetes-side inputs of a pass.
@@ -20,6 +21,10 @@ type dependencies struct {
 	// extrasChecked says this pass has looked for extra volumes already
 	// (volume_extras.go).
 	extrasChecked bool
+	// checkedVolumes is the app's live volumes as the look for extras
+	// left them, for the meter to reuse instead of listing again; nil
+	// when this pass did not look.
+	checkedVolumes []fly.Volume
 }
 
 // loadDependencies resolves the plan. A missing plan is terminal (an

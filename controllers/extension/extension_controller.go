@@ -186,6 +186,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	if err := r.reconcileDNS(ctx, ext); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.meterVolumesOnCheck(ctx, ext, deps, full); err != nil {
+		return ctrl.Result{}, err
+	}
 	if full {
 		r.checks.done(ext, started)
 	}

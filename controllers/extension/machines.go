@@ -137,6 +137,9 @@ func (r *Reconciler) destroyExtras(ctx context.Context, ext *jetwayv1.Extension,
 func (r *Reconciler) createMachines(ctx context.Context, ext *jetwayv1.Extension, plan machineSetPlan, configs *desiredConfigs, volumes map[jetwayv1.MachineKey]string) (map[jetwayv1.MachineKey]*fly.Machine, error) {
 	created := map[jetwayv1.MachineKey]*fly.Machine{}
 	for _, k := range plan.create {
+		if configs.plan.Spec.Storage != nil && volumes[k] == "" {
+			continue // its volume is not free yet (volumesFor)
+		}
 		m, err := r.Fly.CreateMachine(ctx, ext.Status.AppName, flygo.LaunchMachineInput{
 			Region: k.Region,
 			Name:   fmt.Sprintf("%s-%s", k.Role, k.Region),

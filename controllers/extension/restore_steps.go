@@ -86,6 +86,16 @@ func (r *Reconciler) dropRestoredVolumes(ctx context.Context, w *restorePass) {
 		if t.VolumeID == nil || mountedBy(w.machines, *t.VolumeID) != nil {
 			continue
 		}
+		gone := []fly.Volume{{ID: *t.VolumeID, Region: t.Region}}
+		for _, v := range w.vols {
+			if v.ID == *t.VolumeID {
+				gone = []fly.Volume{v}
+			}
+		}
+		if err := r.meterVolumes(ctx, w.ext, w.plan, gone, r.Settings.Billing.Now(), true); err != nil {
+			log.FromContext(ctx).Info("Metering a volume of a refused restore failed; it is left as an extra", "volume", *t.VolumeID, "error", err.Error())
+			continue
+		}
 		if err := r.Fly.DeleteVolume(ctx, w.app, *t.VolumeID); err != nil {
 			log.FromContext(ctx).Info("Destroying a volume of a refused restore failed; it is left as an extra", "volume", *t.VolumeID, "error", err.Error())
 		}
@@ -207,6 +217,9 @@ func (r *Reconciler) retireReplacedVolumes(ctx context.Context, w *restorePass, 
 				if err := status.saveRestore(ctx, w.ext); err != nil {
 					return false, err
 				}
+			}
+			if err := r.meterVolumes(ctx, w.ext, w.plan, []fly.Volume{v}, r.Settings.Billing.Now(), true); err != nil {
+				return false, err
 			}
 			if err := r.Fly.DeleteVolume(ctx, w.app, v.ID); err != nil {
 				return false, fmt.Errorf("destroy volume %s replaced by a restore: %w", v.ID, err)

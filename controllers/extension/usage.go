@@ -29,10 +29,27 @@ import (
 const ledgerRetries = 3
 
 // meterUsage records what a list of the extension's machines, answered at
-// observedAt, proves about their running time. complete says the list is
-// every live machine of the extension.
+// observedAt, proves about their running time (and the existence of the
+// volumes they are bound to). complete says the list is every live machine
+// of the extension.
 func (r *Reconciler) meterUsage(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, machines []*fly.Machine, observedAt time.Time, complete bool) error {
 	obs := billing.Observation{Machines: machines, At: observedAt, Complete: complete, Price: r.pricer(plan)}
+	return r.editLedger(ctx, ext, observedAt, func(ledger *jetwayv1.UsageLedgerSpec) bool {
+		changed, gaps := billing.Meter(ledger, obs)
+		for _, g := range gaps {
+			log.FromContext(ctx).Info("Machine events rolled off Fly's list before they were metered; that time is not billed",
+				"machine", g.MachineID, "from", g.From, "to", g.To)
+		}
+		markUsageProven(ext, ledger)
+		return changed
+	})
+}
+
+// editLedger applies edit to the extension's ledger, made if it has none
+// yet, and writes it if edit reports a change. A write that lost a race
+// (with the billing controller publishing a day) is recomputed on the
+// stored ledger, so edit may run more than once.
+func (r *Reconciler) editLedger(ctx context.Context, ext *jetwayv1.Extension, observedAt time.Time, edit func(*jetwayv1.UsageLedgerSpec) bool) error {
 	key := client.ObjectKey{Namespace: ext.Namespace, Name: domain.UsageLedgerName(ext.Spec.ID)}
 	var reader client.Reader = r.Client
 	for attempt := 0; ; attempt++ {
@@ -45,12 +62,7 @@ func (r *Reconciler) meterUsage(ctx context.Context, ext *jetwayv1.Extension, pl
 		case err != nil:
 			return fmt.Errorf("read usage ledger %s: %w", key.Name, err)
 		}
-		changed, gaps := billing.Meter(&ledger.Spec, obs)
-		for _, g := range gaps {
-			log.FromContext(ctx).Info("Machine events rolled off Fly's list before they were metered; that time is not billed",
-				"machine", g.MachineID, "from", g.From, "to", g.To)
-		}
-		markUsageProven(ext, &ledger.Spec)
+		changed := edit(&ledger.Spec)
 		if ledger.Spec.ExtensionName != ext.Spec.Name {
 			ledger.Spec.ExtensionName, changed = ext.Spec.Name, true
 		}
@@ -96,17 +108,28 @@ func (r *Reconciler) newLedger(ext *jetwayv1.Extension, key client.ObjectKey, ob
 	}
 }
 
-// pricer prices a size by the extension's plan now. A plan in another
-// currency than the provider bills in is not priced: summing two
-// currencies would be wrong, and refusing to meter would lose usage.
+// pricer prices a size by the extension's plan now; nil when the plan
+// cannot be read, so that running segments keep the price they had (see
+// billing.Observation). A plan in another currency than the provider bills
+// in is not priced: summing two currencies would be wrong, and refusing to
+// meter would lose usage.
 func (r *Reconciler) pricer(plan *jetwayv1.ExtensionPlan) billing.Pricer {
+	if plan == nil {
+		return nil
+	}
 	return func(size string) int64 {
-		if plan == nil || (plan.Spec.Pricing.Currency != "" && r.Settings.Billing.Currency != "" &&
-			plan.Spec.Pricing.Currency != r.Settings.Billing.Currency) {
+		if !r.billsInCurrencyOf(plan) {
 			return 0
 		}
 		return plan.Spec.Pricing.MachineHourPrice(size)
 	}
+}
+
+// billsInCurrencyOf reports whether the plan's prices are in the currency
+// the provider bills in.
+func (r *Reconciler) billsInCurrencyOf(plan *jetwayv1.ExtensionPlan) bool {
+	return plan.Spec.Pricing.Currency == "" || r.Settings.Billing.Currency == "" ||
+		plan.Spec.Pricing.Currency == r.Settings.Billing.Currency
 }
 
 // markUsageProven says whether every machine second of the ledger's open
@@ -134,7 +157,7 @@ func markUsageProven(ext *jetwayv1.Extension, ledger *jetwayv1.UsageLedgerSpec) 
 }
 
 // closeLedger records that the extension's app is gone from Fly: its
-// machines' usage is final as last metered, and the ledger goes once the
+// machines' and volumes' usage is final as last metered, and the ledger goes once the
 // billing controller has published its last day.
 func (r *Reconciler) closeLedger(ctx context.Context, ext *jetwayv1.Extension) error {
 	key := client.ObjectKey{Namespace: ext.Namespace, Name: domain.UsageLedgerName(ext.Spec.ID)}
@@ -152,6 +175,12 @@ func (r *Reconciler) closeLedger(ctx context.Context, ext *jetwayv1.Extension) e
 		for i := range ledger.Spec.Machines {
 			if ledger.Spec.Machines[i].GoneAt == nil {
 				ledger.Spec.Machines[i].GoneAt = &now
+			}
+		}
+		// Volumes went with the app; deleteApp recorded when it asked.
+		for i := range ledger.Spec.Volumes {
+			if ledger.Spec.Volumes[i].GoneAt == nil {
+				ledger.Spec.Volumes[i].GoneAt = &now
 			}
 		}
 		err := r.Update(ctx, ledger)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -51,7 +52,16 @@ func (r *Reconciler) removeExtraVolumes(ctx context.Context, ext *jetwayv1.Exten
 	if err != nil {
 		return fmt.Errorf("list volumes of %s for extras: %w", app, err)
 	}
-	for _, v := range extraVolumes(vols, ext.Status.Machines, restoringKeys(ext)) {
+	extras := extraVolumes(vols, ext.Status.Machines, restoringKeys(ext))
+	left := leftReplicaVolumes(vols, ext.Spec.DesiredMachines())
+	extras = append(extras, left...)
+	if len(extras) > 0 {
+		if err := r.meterVolumes(ctx, ext, deps.plan, extras, r.Settings.Billing.Now(), true); err != nil {
+			return err
+		}
+	}
+	destroyed := map[string]bool{}
+	for _, v := range extras {
 		err := r.Fly.DeleteVolume(ctx, app, v.ID)
 		if errors.Is(err, fly.ErrConflict) {
 			// Fly says a machine is bound to it after all (one created
@@ -61,9 +71,20 @@ func (r *Reconciler) removeExtraVolumes(ctx context.Context, ext *jetwayv1.Exten
 		if err != nil {
 			return fmt.Errorf("destroy extra volume %s: %w", v.ID, err)
 		}
+		destroyed[v.ID] = true
 		log.FromContext(ctx).Info("Destroyed an extra unattached volume", "volume", v.ID, "name", v.Name, "region", v.Region)
+		why := "its machine mounts another, and a create Fly answered late or twice left this one"
+		if slices.ContainsFunc(left, func(l fly.Volume) bool { return l.ID == v.ID }) {
+			why = "it was the volume of a replica in a region no longer read from"
+		}
 		r.Recorder.Eventf(ext, domain.VolumeRef(v.ID), "Normal", jetwayv1.ReasonVolumeRemoved, "DeleteVolume",
-			"Destroyed extra volume %s (%s in %s): its machine mounts another, and a create Fly answered late or twice left this one", v.ID, v.Name, v.Region)
+			"Destroyed extra volume %s (%s in %s): %s", v.ID, v.Name, v.Region, why)
+	}
+	deps.checkedVolumes = make([]fly.Volume, 0, len(vols))
+	for _, v := range vols {
+		if !destroyed[v.ID] {
+			deps.checkedVolumes = append(deps.checkedVolumes, v)
+		}
 	}
 	return nil
 }
@@ -106,5 +127,28 @@ func restoringKeys(ext *jetwayv1.Extension) map[jetwayv1.MachineKey]bool {
 	for _, t := range rs.Volumes {
 		out[jetwayv1.MachineKey{Role: t.Role, Region: t.Region}] = true
 	}
+	return out
+}
+
+// leftReplicaVolumes are the unattached volumes of replicas no longer
+// desired: a read region removed destroys its replica, and the replica's
+// volume holds only a copy of the primary's data. A former primary's
+// volume (its region changed) is never one: it may hold the only copy, and
+// is left to an operator.
+func leftReplicaVolumes(vols []fly.Volume, desired []jetwayv1.MachineKey) []fly.Volume {
+	wanted := map[string]bool{}
+	for _, k := range desired {
+		wanted[volumeName(k)+"\x00"+k.Region] = true
+	}
+	var out []fly.Volume
+	for _, v := range vols {
+		if v.IsAttached() || v.State == "pending_destroy" || v.State == "destroyed" || wanted[v.Name+"\x00"+v.Region] {
+			continue
+		}
+		if v.Name == volumeName(jetwayv1.MachineKey{Role: jetwayv1.RoleReplica, Region: v.Region}) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }

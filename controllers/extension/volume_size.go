@@ -61,5 +61,7 @@ func (r *Reconciler) fitVolume(ctx context.Context, ext *jetwayv1.Extension, pla
 	r.Recorder.Eventf(ext, domain.VolumeRef(id), "Normal", "VolumeExtended", "ExtendVolume",
 		"Extended volume %s of machine %s from %d to %d GB", id, m.ID, vol.SizeGb, want)
 	vol.SizeGb = want
-	return nil, nil
+	// The new size is billed from now: vols is the pass's whole list, with
+	// this volume as Fly now has it.
+	return nil, r.meterVolumes(ctx, ext, plan, vols, r.Settings.Billing.Now(), false)
 }

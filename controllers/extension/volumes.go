@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	flygo "github.com/superfly/fly-go"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -83,10 +84,11 @@ func listsVolumes(plan *jetwayv1.ExtensionPlan, p machineSetPlan) bool {
 }
 
 // volumesFor finds or creates the volume of each key among vols (which
-// gains those it creates), and returns their ids by key.
+// gains those it creates), and returns their ids by key. The listed and
+// created volumes are metered.
 func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, vols *[]fly.Volume, keys []jetwayv1.MachineKey) (map[jetwayv1.MachineKey]string, error) {
 	storage := plan.Spec.Storage
-	if storage == nil || len(keys) == 0 {
+	if storage == nil || len(keys) == 0 && *vols == nil {
 		return nil, nil
 	}
 	app := ext.Status.AppName
@@ -94,6 +96,15 @@ func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, pl
 	for _, k := range keys {
 		if v := freeVolume(*vols, k); v != nil {
 			out[k] = v.ID
+			continue
+		}
+		if v := releasingVolume(*vols, k); v != nil {
+			// The key's machine was destroyed (a wedged replica replaced)
+			// and Fly still binds its volume to it until the destroy is
+			// done: wait and mount it then, so the data stays, rather than
+			// make a second, empty one. The machine is not created yet.
+			log.FromContext(ctx).Info("Waiting for a destroyed machine's volume to be released before creating its successor",
+				"volume", v.ID, "machine", ptr.Deref(v.AttachedMachine, ""), "role", k.Role, "region", k.Region)
 			continue
 		}
 		size, retention := int(storage.SizeGB), snapshotRetention(storage)
@@ -115,6 +126,10 @@ func (r *Reconciler) volumesFor(ctx context.Context, ext *jetwayv1.Extension, pl
 		log.FromContext(ctx).Info("Created volume", "volume", v.ID, "region", k.Region, "role", k.Role, "sizeGB", size)
 		r.Recorder.Eventf(ext, domain.VolumeRef(v.ID), "Normal", "VolumeCreated", "CreateVolume",
 			"Created %s volume %s (%d GB) in %s", k.Role, v.ID, size, k.Region)
+	}
+	// Metered before any machine mounts them (volume_usage.go).
+	if err := r.meterVolumes(ctx, ext, plan, *vols, r.Settings.Billing.Now(), false); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -148,6 +163,18 @@ func freeVolume(vols []fly.Volume, k jetwayv1.MachineKey) *fly.Volume {
 		return nil
 	}
 	return free[0]
+}
+
+// releasingVolume is key's volume still bound to a machine, when the key
+// has no machine (its machine is being destroyed), nil when there is none.
+func releasingVolume(vols []fly.Volume, k jetwayv1.MachineKey) *fly.Volume {
+	for i := range vols {
+		v := &vols[i]
+		if v.Name == volumeName(k) && v.Region == k.Region && v.IsAttached() && v.State != "pending_destroy" && v.State != "destroyed" {
+			return v
+		}
+	}
+	return nil
 }
 
 // withVolume is cfg mounting the volume id; cfg itself is shared by key

@@ -15,15 +15,18 @@ type DayBill struct {
 	UnprovenSeconds int64
 }
 
-// itemKey is what makes two intervals the same item.
+// itemKey is what makes two intervals the same item. sizeGB is a volume
+// item's size, 0 for a machine item.
 type itemKey struct {
-	extensionID, extensionName, size, region string
-	price                                    int64
+	extensionID, extensionName, meter, size, region string
+	sizeGB                                          int32
+	price                                           int64
 }
 
 // Bill sums what the ledgers prove about date. Closing is for the bill
-// that will be published: the time a running machine was not proven
-// through the day's end counts as unproven then, not merely not yet seen.
+// that will be published: the time a running machine or a live volume was
+// not proven through the day's end counts as unproven then, not merely not
+// yet seen.
 func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 	start := StartOf(date)
 	end := start.Add(Day)
@@ -37,7 +40,7 @@ func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 				if d <= 0 {
 					continue
 				}
-				k := itemKey{l.Spec.ExtensionID, l.Spec.ExtensionName, seg.Size, mu.Region, seg.UnitPriceMicrosPerHour}
+				k := itemKey{l.Spec.ExtensionID, l.Spec.ExtensionName, jetwayv1.MeterMachine, seg.Size, mu.Region, 0, seg.UnitPriceMicrosPerHour}
 				sums[k] += d
 			}
 			for _, g := range mu.Gaps {
@@ -47,6 +50,7 @@ func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 				unproven += max(0, Overlap(provenThrough(mu), end, start, end))
 			}
 		}
+		unproven += billVolumes(sums, l, start, end, closing)
 	}
 	bill := DayBill{Date: date, UnprovenSeconds: Seconds(unproven), Items: []jetwayv1.BillingItem{}}
 	for k, d := range sums {
@@ -56,9 +60,16 @@ func Bill(date string, ledgers []*jetwayv1.UsageLedger, closing bool) DayBill {
 		}
 		item := jetwayv1.BillingItem{
 			ExtensionID: k.extensionID, ExtensionName: k.extensionName,
-			Meter: jetwayv1.MeterMachine, Size: k.size, Region: k.region,
+			Meter: k.meter, Size: k.size, Region: k.region,
 			QuantitySeconds: secs, UnitPriceMicrosPerHour: k.price,
 			AmountMicros: Amount(secs, k.price),
+		}
+		if k.meter == jetwayv1.MeterVolume {
+			// Rounded to whole seconds first, then times the size: one
+			// rounding rule for both meters, and gb-seconds = seconds × GB
+			// exactly on every item.
+			item.QuantityGBSeconds = secs * int64(k.sizeGB)
+			item.AmountMicros = Amount(item.QuantityGBSeconds, k.price)
 		}
 		bill.Items = append(bill.Items, item)
 		bill.TotalMicros += item.AmountMicros
@@ -100,4 +111,26 @@ func Overlap(from, to, start, end time.Time) time.Duration {
 		return 0
 	}
 	return to.Sub(from)
+}
+
+// billVolumes adds the ledger's volume time on [start, end) to sums and
+// returns the time not proven by the day's end, when closing.
+func billVolumes(sums map[itemKey]time.Duration, l *jetwayv1.UsageLedger, start, end time.Time, closing bool) time.Duration {
+	var unproven time.Duration
+	for i := range l.Spec.Volumes {
+		vu := &l.Spec.Volumes[i]
+		for _, seg := range vu.Segments {
+			d := Overlap(seg.From.Time, seg.To.Time, start, end)
+			if d <= 0 {
+				continue
+			}
+			k := itemKey{l.Spec.ExtensionID, l.Spec.ExtensionName, jetwayv1.MeterVolume, VolumeSize(seg.SizeGB), vu.Region,
+				seg.SizeGB, seg.UnitPriceMicrosPerGBHour}
+			sums[k] += d
+		}
+		if closing && vu.GoneAt == nil {
+			unproven += max(0, Overlap(maxTime(volumeProvenThrough(vu), vu.CreatedAt.Time), end, start, end))
+		}
+	}
+	return unproven
 }

@@ -56,8 +56,9 @@ type Gap struct {
 // Meter records what obs proves into ledger: new events become running
 // segments, a running machine's segment extends to obs.At, a price change
 // splits it there, and machines missing from a complete list are gone.
-// Nothing before ledger.OpenFrom is recorded. It reports whether the
-// ledger changed and the gaps it found: intervals whose events rolled off
+// The volumes the listed machines are bound to are proven to exist at
+// obs.At (volumes.go). Nothing before ledger.OpenFrom is recorded. It
+// reports whether the ledger changed and the gaps it found: intervals whose events rolled off
 // Fly's list before they were read, which are never billed.
 func Meter(ledger *jetwayv1.UsageLedgerSpec, obs Observation) (changed bool, gaps []Gap) {
 	window := StartOf(ledger.OpenFrom)
@@ -80,6 +81,9 @@ func Meter(ledger *jetwayv1.UsageLedgerSpec, obs Observation) (changed bool, gap
 		if !equalUsage(before, mu) {
 			changed = true
 		}
+	}
+	if proveMountedVolumes(ledger, obs) {
+		changed = true
 	}
 	if obs.Complete {
 		for i := range ledger.Machines {

@@ -48,12 +48,37 @@ func Prune(ledger *jetwayv1.UsageLedgerSpec, openFrom string) bool {
 		machines = append(machines, mu)
 	}
 	ledger.Machines = machines
+	ledger.Volumes = pruneVolumes(ledger.Volumes, cut)
 	return true
 }
 
-// ProvenThrough is how far every machine of the ledger is known: the
-// earliest provenThrough of its machines still on Fly. A ledger with no
-// live machine is proven through asOf.
+// pruneVolumes is Prune for volumes. A live volume keeps its last segment,
+// empty if need be, for the next sighting to extend from the cut.
+func pruneVolumes(in []jetwayv1.VolumeUsage, cut time.Time) []jetwayv1.VolumeUsage {
+	out := in[:0]
+	for _, vu := range in {
+		var segs []jetwayv1.VolumeSegment
+		for i, seg := range vu.Segments {
+			isOpen := vu.GoneAt == nil && i == len(vu.Segments)-1
+			if !seg.To.After(cut) && !isOpen {
+				continue
+			}
+			seg.From = metav1.NewMicroTime(maxTime(seg.From.Time, cut))
+			seg.To = metav1.NewMicroTime(maxTime(seg.To.Time, seg.From.Time))
+			segs = append(segs, seg)
+		}
+		vu.Segments = segs
+		if vu.GoneAt != nil && !vu.GoneAt.After(cut) && len(segs) == 0 {
+			continue
+		}
+		out = append(out, vu)
+	}
+	return out
+}
+
+// ProvenThrough is how far every machine and volume of the ledger is
+// known: the earliest provenThrough of its machines and volumes still on
+// Fly. A ledger with neither is proven through asOf.
 func ProvenThrough(ledger *jetwayv1.UsageLedgerSpec, asOf time.Time) time.Time {
 	through := asOf
 	for i := range ledger.Machines {
@@ -62,6 +87,15 @@ func ProvenThrough(ledger *jetwayv1.UsageLedgerSpec, asOf time.Time) time.Time {
 			continue
 		}
 		if p := provenThrough(mu); p.Before(through) {
+			through = p
+		}
+	}
+	for i := range ledger.Volumes {
+		vu := &ledger.Volumes[i]
+		if vu.GoneAt != nil {
+			continue
+		}
+		if p := volumeProvenThrough(vu); p.Before(through) {
 			through = p
 		}
 	}

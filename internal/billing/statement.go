@@ -16,13 +16,16 @@ type DayEntry struct {
 	Date        string `json:"date"`
 	Final       bool   `json:"final"`
 	TotalMicros int64  `json:"total_micros"`
-	// UnprovenSeconds is machine time Fly's history could not prove, and
-	// so was not billed; absent when there is none.
+	// UnprovenSeconds is machine and volume time Fly's history could not
+	// prove, and so was not billed; absent when there is none.
 	UnprovenSeconds int64       `json:"unproven_seconds,omitempty"`
 	Items           []ItemEntry `json:"items"`
 }
 
-// ItemEntry is one charge.
+// ItemEntry is one charge. A machine item charges quantity_seconds of
+// running at the hour's price; a volume item quantity_gb_seconds (its
+// quantity_seconds × its size in GB) at the GB-hour's price. Machine items
+// have no quantity_gb_seconds, so their JSON is what it was before volumes.
 type ItemEntry struct {
 	ExtensionID            string `json:"extension_id"`
 	ExtensionName          string `json:"extension_name"`
@@ -30,6 +33,7 @@ type ItemEntry struct {
 	Size                   string `json:"size"`
 	Region                 string `json:"region"`
 	QuantitySeconds        int64  `json:"quantity_seconds"`
+	QuantityGBSeconds      int64  `json:"quantity_gb_seconds,omitempty"`
 	UnitPriceMicrosPerHour int64  `json:"unit_price_micros_per_hour"`
 	AmountMicros           int64  `json:"amount_micros"`
 }
@@ -86,7 +90,7 @@ func itemEntries(items []jetwayv1.BillingItem) []ItemEntry {
 	for _, it := range items {
 		out = append(out, ItemEntry{
 			ExtensionID: it.ExtensionID, ExtensionName: it.ExtensionName, Meter: it.Meter,
-			Size: it.Size, Region: it.Region, QuantitySeconds: it.QuantitySeconds,
+			Size: it.Size, Region: it.Region, QuantitySeconds: it.QuantitySeconds, QuantityGBSeconds: it.QuantityGBSeconds,
 			UnitPriceMicrosPerHour: it.UnitPriceMicrosPerHour, AmountMicros: it.AmountMicros,
 		})
 	}

@@ -86,6 +86,10 @@ func (it ItemEntry) AppendJSON(b []byte) []byte {
 	b = appendString(b, it.Region)
 	b = append(b, `,"quantity_seconds":`...)
 	b = strconv.AppendInt(b, it.QuantitySeconds, 10)
+	if it.QuantityGBSeconds != 0 {
+		b = append(b, `,"quantity_gb_seconds":`...)
+		b = strconv.AppendInt(b, it.QuantityGBSeconds, 10)
+	}
 	b = append(b, `,"unit_price_micros_per_hour":`...)
 	b = strconv.AppendInt(b, it.UnitPriceMicrosPerHour, 10)
 	b = append(b, `,"amount_micros":`...)

@@ -95,7 +95,7 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.FlyOAuthURL, "fly-oauth-url", "https://api.fly.io", "Origin of Fly's OAuth server (/oauth/authorize, /oauth/token, /oauth/token/info)")
 	fs.StringVar(&f.SessionSecret, "session-secret", "", "Secret(s) of at least 32 bytes sealing dashboard cookies, comma-separated while rotating (first seals)")
 	fs.StringVar(&f.BillingCurrency, "billing-currency", "USD", "ISO 4217 currency Jetway bills in; plans priced in another are metered unpriced")
-	fs.DurationVar(&f.BillingGrace, "billing-close-grace", time.Hour, "How long after a UTC day ends its bill waits for every machine to be proven past midnight before it is published anyway, unproven time unbilled")
+	fs.DurationVar(&f.BillingGrace, "billing-close-grace", time.Hour, "How long after a UTC day ends its bill waits for every machine and volume to be proven past midnight before it is published anyway, unproven time unbilled")
 	fs.DurationVar(&f.SessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
 }
 

@@ -30,6 +30,12 @@ const (
 	largeHourMicros    = 7_200_000
 	standardSize       = "shared-cpu-1x"
 	largeSize          = "shared-cpu-2x"
+	// storedPlan is standardPlan with a 2 GB volume per machine, at
+	// 360,000 micro-units a GB-hour: 100 a GB-second.
+	storedPlan          = "stored"
+	storedSizeGB        = 2
+	volumeGBHourMicros  = 360_000
+	volumeGBSecondMicro = volumeGBHourMicros / 3600
 )
 
 func createPlans(ctx context.Context) error {
@@ -52,12 +58,21 @@ func createPlans(ctx context.Context) error {
 		{ObjectMeta: metav1.ObjectMeta{Name: sleepyPlan}, Spec: jetwayv1.ExtensionPlanSpec{
 			Image: "registry.example.com/db:1", Services: service("stop"), Connection: conn,
 			Pricing: price(standardSize, standardHourMicros)}},
+		{ObjectMeta: metav1.ObjectMeta{Name: storedPlan}, Spec: jetwayv1.ExtensionPlanSpec{
+			Image: "registry.example.com/db:1", Services: service(""), Connection: conn,
+			Storage: &jetwayv1.StorageSpec{SizeGB: storedSizeGB, MountPath: "/data"},
+			Pricing: withVolumePrice(price(standardSize, standardHourMicros), volumeGBHourMicros)}},
 	} {
 		if err := k8s.Create(ctx, p); err != nil {
 			return fmt.Errorf("plan %s: %w", p.Name, err)
 		}
 	}
 	return nil
+}
+
+func withVolumePrice(p jetwayv1.PricingSpec, micros int64) jetwayv1.PricingSpec {
+	p.VolumeGBHourMicros = micros
+	return p
 }
 
 func uniqueID(prefix string) string {
@@ -69,13 +84,17 @@ func uniqueID(prefix string) string {
 }
 
 // provision asks for an extension as Fly does and waits until it is Ready.
-func provision(t *testing.T, id, org, plan string) *jetwayv1.Extension {
+func provision(t *testing.T, id, org, plan string, readRegions ...string) *jetwayv1.Extension {
 	t.Helper()
-	resp, err := flyAPI().Create(ctxFor(t), map[string]any{
+	req := map[string]any{
 		"id": id, "name": "db-" + id, "organization_id": org, "organization_name": "Org " + org,
 		"user_id": "user-" + org, "user_email": "alias-" + org + "@customer.fly.io", "user_role": "admin",
 		"primary_region": "iad", "plan": plan,
-	})
+	}
+	if len(readRegions) > 0 {
+		req["read_regions"] = readRegions
+	}
+	resp, err := flyAPI().Create(ctxFor(t), req)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST %s: %v %+v", id, err, resp)
 	}
@@ -214,7 +233,7 @@ func truthOf(app, day string) truth {
 func billedSeconds(bd *jetwayv1.BillingDay, extensionID string) int64 {
 	var s int64
 	for _, it := range bd.Spec.Items {
-		if it.ExtensionID == extensionID {
+		if it.ExtensionID == extensionID && it.Meter == jetwayv1.MeterMachine {
 			s += it.QuantitySeconds
 		}
 	}

@@ -48,6 +48,12 @@ func TestChaosConverges(t *testing.T) {
 		t.Fatalf("the billing check compared too little to mean anything: %d machine-days for %d extensions, %d published days",
 			rep.Billing.MachineDays, rep.Provisioned, rep.Billing.PublishedDays)
 	}
+	// Every machine of the run has a volume: at least a volume-day per
+	// extension, as for machines.
+	if v := rep.Billing.Volumes; v.Days < rep.Provisioned || v.Made < rep.Provisioned || v.ExistedGBHours <= 0 {
+		t.Fatalf("the volume checks compared too little to mean anything: %d volume-days, %d volumes made for %d extensions, %.3f GB-hours",
+			v.Days, v.Made, rep.Provisioned, v.ExistedGBHours)
+	}
 }
 
 // testWriter sends progress lines to the test log.

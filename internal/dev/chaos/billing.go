@@ -42,6 +42,8 @@ type BillingFigures struct {
 	// PublishedDays are the BillingDays that existed when the crash loop
 	// ended, each compared with itself after convergence.
 	PublishedDays int
+	// Volumes is what the volume billing check compared (volume_billing.go).
+	Volumes VolumeBillingFigures
 }
 
 // closedDays is a snapshot of every published BillingDay.
@@ -181,7 +183,7 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-// checkBilling runs both billing checks. The history day is waited for a
+// checkBilling runs the billing checks: machines, volumes, closed days. The history day is waited for a
 // while: the billing controller publishes it on its next pass.
 func checkBilling(ctx context.Context, s *Stack, before closedDays, historyDay string, fig *BillingFigures) findings {
 	key := client.ObjectKey{Namespace: historyNamespace(), Name: historyDay}
@@ -192,6 +194,9 @@ func checkBilling(ctx context.Context, s *Stack, before closedDays, historyDay s
 	}
 	f := checkClosedDays(ctx, s.K8s, before, historyDay, fig)
 	for inv, vs := range checkBilled(ctx, s.K8s, s.Sim, fig) {
+		f[inv] = append(f[inv], vs...)
+	}
+	for inv, vs := range checkVolumesBilled(ctx, s.K8s, s.Sim, &fig.Volumes) {
 		f[inv] = append(f[inv], vs...)
 	}
 	return f

@@ -48,17 +48,21 @@ func converge(ctx context.Context, s *Stack, model []*extension, call *caller, t
 	}
 }
 
-// check runs the state invariants and, once those hold, asks the gateway.
+// check runs the state invariants and, once those hold, asks the gateway;
+// the volume invariants always, without holding back the gateway's check.
 func check(ctx context.Context, s *Stack, model []*extension, call *caller) findings {
 	o, err := observe(ctx, s.K8s, s.Sim)
 	if err != nil {
 		return findings{"observation failed": {err.Error()}}
 	}
 	f := checkState(model, o)
-	if f.total() > 0 {
-		return f
+	if f.total() == 0 {
+		f = checkFlyView(ctx, call, model)
 	}
-	return checkFlyView(ctx, call, model)
+	for inv, vs := range checkVolumeState(model, o) {
+		f[inv] = append(f[inv], vs...)
+	}
+	return f
 }
 
 func summary(f findings) string {

@@ -37,7 +37,8 @@ const (
 )
 
 var invariantOrder = []string{invReady, invOrphanApps, invOrphanMach, invOrphanIPs, invDuplicates,
-	invFinalizers, invDeletedAlive, invFlyStatus, invAnswers, invManagerExits, invBilled, invClosedDays}
+	invOrphanVolumes, invVolumeDuplicates, invFinalizers, invDeletedAlive, invFlyStatus, invAnswers, invManagerExits,
+	invBilled, invVolumesBilled, invClosedDays}
 
 // findings collects violations by invariant.
 type findings map[string][]string
@@ -62,7 +63,7 @@ func checkState(model []*extension, o *observation) findings {
 	owner := map[string]*extension{} // app name → any extension of the run
 	unsure := map[string]bool{}      // apps of extensions whose last call got no answer
 	for _, e := range model {
-		app := domain.AppName(appPrefix, e.ID)
+		app := appNameOf(e)
 		owner[app] = e
 		if e.Undelivered != "" {
 			unsure[app] = true
@@ -135,6 +136,13 @@ func liveProblems(e *extension, k *jetwayv1.Extension, o *observation, app strin
 			byKey[keyOfMachine(m)] = append(byKey[keyOfMachine(m)], m)
 		}
 	}
+	if o.storage[planOrDefault(e.Plan)] {
+		var wanted []fly.Machine
+		for _, k := range e.desired() {
+			wanted = append(wanted, byKey[k]...)
+		}
+		p = append(p, mountProblems(a, wanted)...)
+	}
 	for _, want := range e.desired() {
 		ms := byKey[want]
 		if len(ms) == 0 {
@@ -199,6 +207,9 @@ func checkApp(f findings, name string, a *flyApp, e, owner *extension, unsure bo
 		f.add(invOrphanIPs, "IP %s (flycast=%v) in app %s of %s is an extra address", ip.IP, ip.IsFlycast(), name, e.ID)
 	}
 }
+
+// appNameOf is the Fly app the manager makes for e.
+func appNameOf(e *extension) string { return domain.AppName(appPrefix, e.ID) }
 
 func conditionMessage(k *jetwayv1.Extension, t string) string {
 	if c := meta.FindStatusCondition(k.Status.Conditions, t); c != nil {

@@ -49,6 +49,31 @@ func TestCheckStateFindsEachViolation(t *testing.T) {
 			now := metav1.Now()
 			o.exts["live"].DeletionTimestamp = &now
 		}, invFinalizers},
+		{"volume left by a removed replica", func(o *observation, _ []*extension) {
+			a := o.apps[appOf("live")]
+			a.volumes = append(a.volumes, volume("vol_2", "data_replica_syd", "syd", ""))
+		}, invOrphanVolumes},
+		{"twin volume from a retried create", func(o *observation, _ []*extension) {
+			a := o.apps[appOf("live")]
+			a.volumes = append(a.volumes, volume("vol_3", "data_primary_iad", "iad", ""))
+		}, invVolumeDuplicates},
+		{"volume bound to a machine the extension does not want", func(o *observation, _ []*extension) {
+			a := o.apps[appOf("live")]
+			a.machines = append(a.machines, machine("m4", "live", "replica", "syd", defaultImage))
+			a.volumes = append(a.volumes, volume("vol_4", "data_replica_syd", "syd", "m4"))
+		}, invOrphanVolumes},
+		{"volume in the app of a deleted extension", func(o *observation, _ []*extension) {
+			o.apps[appOf("gone")] = &flyApp{volumes: []fly.Volume{volume("vol_5", "data_primary_iad", "iad", "")}}
+		}, invOrphanVolumes},
+		{"machine of a plan with storage mounts no volume", func(o *observation, _ []*extension) {
+			o.apps[appOf("live")].machines[0].Config.Mounts = nil
+		}, invReady},
+		{"a volume on its way out is not an orphan", func(o *observation, _ []*extension) {
+			a := o.apps[appOf("live")]
+			gone := volume("vol_6", "data_replica_syd", "syd", "")
+			gone.State = "pending_destroy"
+			a.volumes = append(a.volumes, gone)
+		}, ""},
 		{"accepted DELETE lost", func(o *observation, model []*extension) {
 			model[0].Deleted = true
 			delete(o.apps, appOf("live"))
@@ -59,6 +84,9 @@ func TestCheckStateFindsEachViolation(t *testing.T) {
 			o, model := convergedWorld()
 			tt.spoil(o, model)
 			f := checkState(model, o)
+			for inv, vs := range checkVolumeState(model, o) {
+				f[inv] = append(f[inv], vs...)
+			}
 			if tt.want == "" {
 				if f.total() != 0 {
 					t.Fatalf("want no violations, got %v", f)
@@ -89,14 +117,29 @@ func convergedWorld() (*observation, []*extension) {
 	meta.SetStatusCondition(&k.Status.Conditions, metav1.Condition{Type: jetwayv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Succeeded"})
 	o := &observation{
 		exts:   map[string]*jetwayv1.Extension{"live": k},
-		images: map[string]string{defaultPlanName: defaultImage, altPlan: altImage},
+		images:  map[string]string{defaultPlanName: defaultImage, altPlan: altImage},
+		storage: map[string]bool{defaultPlanName: true, altPlan: true},
 		apps: map[string]*flyApp{appOf("live"): {
-			machines: []fly.Machine{machine("m1", "live", "primary", "iad", defaultImage)},
+			machines: []fly.Machine{mountingVolume(machine("m1", "live", "primary", "iad", defaultImage), "vol_1")},
 			ips:      []fly.IPAssignment{{IP: "fdaa:0:1::2"}},
 			secrets:  map[string]string{appSecretPassword: "s3cret"},
+			volumes:  []fly.Volume{volume("vol_1", "data_primary_iad", "iad", "m1")},
 		}},
 	}
 	return o, []*extension{e}
+}
+
+func volume(id, name, region, attachedTo string) fly.Volume {
+	v := fly.Volume{ID: id, Name: name, Region: region, State: "created", SizeGb: chaosVolumeGB}
+	if attachedTo != "" {
+		v.AttachedMachine = &attachedTo
+	}
+	return v
+}
+
+func mountingVolume(m fly.Machine, volumeID string) fly.Machine {
+	m.Config.Mounts = []flygo.MachineMount{{Volume: volumeID, Path: chaosVolumeMount}}
+	return m
 }
 
 func machine(id, ext, role, region, image string) fly.Machine {

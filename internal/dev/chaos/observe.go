@@ -19,7 +19,9 @@ type observation struct {
 	exts map[string]*jetwayv1.Extension
 	// images maps plan name to image.
 	images map[string]string
-	// apps are every app on Fly with its machines and IPs.
+	// storage says which plans give each machine a volume.
+	storage map[string]bool
+	// apps are every app on Fly with its machines, IPs and volumes.
 	apps map[string]*flyApp
 }
 
@@ -27,12 +29,14 @@ type flyApp struct {
 	machines []fly.Machine // not destroyed; "destroying" ones still count
 	ips      []fly.IPAssignment
 	secrets  map[string]string
+	volumes  []fly.Volume // not destroyed; those on their way out still listed
 }
 
 // observe reads the API server directly (no cache) and flysim's state
 // (which does not count as Fly requests).
 func observe(ctx context.Context, c client.Reader, sim *flysim.Server) (*observation, error) {
-	o := &observation{exts: map[string]*jetwayv1.Extension{}, images: map[string]string{}, apps: map[string]*flyApp{}}
+	o := &observation{exts: map[string]*jetwayv1.Extension{}, images: map[string]string{}, storage: map[string]bool{},
+		apps: map[string]*flyApp{}}
 	var exts jetwayv1.ExtensionList
 	if err := c.List(ctx, &exts); err != nil {
 		return nil, fmt.Errorf("list extensions: %w", err)
@@ -46,9 +50,11 @@ func observe(ctx context.Context, c client.Reader, sim *flysim.Server) (*observa
 	}
 	for _, p := range plans.Items {
 		o.images[p.Name] = p.Spec.Image
+		o.storage[p.Name] = p.Spec.Storage != nil
 	}
 	for _, a := range sim.Apps() {
-		o.apps[a.Name] = &flyApp{machines: sim.Machines(a.Name), ips: sim.IPAssignments(a.Name), secrets: sim.Secrets(a.Name)}
+		o.apps[a.Name] = &flyApp{machines: sim.Machines(a.Name), ips: sim.IPAssignments(a.Name), secrets: sim.Secrets(a.Name),
+			volumes: sim.Volumes(a.Name)}
 	}
 	return o, nil
 }

@@ -112,6 +112,14 @@ func (r *Report) WriteTable(w io.Writer) {
 	row("billing: unproven (rolled off), after last proof, never metered", fmt.Sprintf("%s, %s, %s",
 		b.Unproven.Round(time.Millisecond), b.AfterLastProof.Round(time.Millisecond), b.NeverMetered.Round(time.Millisecond)))
 	row("billing: days published by the crash loop's end, unchanged after", b.PublishedDays)
+	v := b.Volumes
+	row("volumes made on Fly (live at the end)", fmt.Sprintf("%d (%d)", v.Made, v.Live))
+	row("billing: volume-days compared", v.Days)
+	row("billing: volume time billed vs flysim existed (max drift of one volume-day)", fmt.Sprintf("%s vs %s (%s)",
+		v.Billed.Round(time.Millisecond), v.Existed.Round(time.Millisecond), v.MaxDrift.Round(time.Millisecond)))
+	row("billing: volume GB-hours billed vs existed", fmt.Sprintf("%.3f vs %.3f", v.BilledGBHours, v.ExistedGBHours))
+	row("billing: volume time after last proof, never metered", fmt.Sprintf("%s, %s",
+		v.AfterLastProof.Round(time.Millisecond), v.NeverMetered.Round(time.Millisecond)))
 	row("chaos phase", r.Chaos.Round(100*time.Millisecond))
 	converge := r.ConvergeTime.Round(100 * time.Millisecond).String()
 	if !r.Converged {

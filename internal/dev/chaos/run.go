@@ -4,8 +4,10 @@
 // through the gateway, retrying like Fly's at-least-once delivery) and
 // flysim injects Fly's failures. Then it turns the faults off and checks
 // that both sides agree with what Fly was told: every live extension Ready
-// with exactly its machines, nothing orphaned or duplicated, no finalizer
-// stuck, and every status Fly can see final.
+// with exactly its machines, each bound to a volume of its own, nothing
+// orphaned or duplicated (apps, machines, IPs, volumes), no finalizer
+// stuck, every status Fly can see final, and the bill (machine time and
+// volume GB-time) what flysim's own log says.
 package chaos
 
 import (

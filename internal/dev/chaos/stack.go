@@ -145,7 +145,8 @@ func (s *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-// installPlans installs the default plan and a second one for plan changes.
+// installPlans installs the default plan and a second one for plan changes,
+// both with storage (volumes.go): every machine of the run has a volume.
 func installPlans(ctx context.Context, c client.Client) error {
 	if err := devstack.InstallDefaultPlan(ctx, c); err != nil {
 		return err
@@ -153,6 +154,11 @@ func installPlans(ctx context.Context, c client.Client) error {
 	def, err := defaultPlan(ctx, c)
 	if err != nil {
 		return err
+	}
+	def.Spec.Storage = &jetwayv1.StorageSpec{SizeGB: chaosVolumeGB, MountPath: chaosVolumeMount}
+	def.Spec.Pricing.VolumeGBHourMicros = chaosVolumeGBHourPrice
+	if err := c.Update(ctx, def); err != nil {
+		return fmt.Errorf("give plan %s storage: %w", def.Name, err)
 	}
 	alt := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: altPlan}, Spec: *def.Spec.DeepCopy()}
 	alt.Spec.Default = false

@@ -18,6 +18,7 @@ type (
 	Stats            = machines.Stats
 	MachineInfo      = machines.MachineInfo
 	VolumeInfo       = machines.VolumeInfo
+	VolumeChange     = machines.VolumeChange
 	StateChange      = machines.StateChange
 	CheckFailures    = machines.CheckFailures
 	MachineRef       = machines.MachineRef
@@ -110,6 +111,19 @@ func (s *Server) StateHistory(machineID string) []StateChange {
 // deleted apps included, with the machine each is bound to (see
 // machines.Server.AllVolumes).
 func (s *Server) AllVolumes() []VolumeInfo { return s.machines.AllVolumes() }
+
+// VolumeHistory is a volume's size log, oldest first: its size at
+// creation, each extend, and its destroy (size 0), by Options.Now, which
+// Fly's lists do not keep (see machines.Server.VolumeHistory).
+func (s *Server) VolumeHistory(volumeID string) []VolumeChange {
+	return s.machines.VolumeHistory(volumeID)
+}
+
+// VolumeTime is how long a volume existed at each size (GB) within [from,
+// to), from that log (see machines.Server.VolumeTime).
+func (s *Server) VolumeTime(volumeID string, from, to time.Time) map[int]time.Duration {
+	return s.machines.VolumeTime(volumeID, from, to)
+}
 
 // Volumes returns app's volumes that are not destroyed, in creation order.
 // Unknown app: nil.

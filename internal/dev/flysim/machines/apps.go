@@ -150,7 +150,7 @@ func (s *Server) deleteAppLocked(a *app) {
 		}
 	}
 	for _, vol := range a.volumes {
-		destroyVolumeNowLocked(vol)
+		s.destroyVolumeNowLocked(vol)
 	}
 	for _, ip := range a.ips {
 		delete(s.usedIPs, ip.IP)

@@ -120,4 +120,10 @@
 // milliseconds), so a client that read every event in time computes the
 // same running time to within a millisecond per start and stop, and one
 // that let events roll off unread does not.
+//
+// Volumes have a truth log of their own (volume_usage.go): the size at
+// creation, each extend and the destroy (a DELETE accepted, or the app
+// deleted), by Options.Now. Fly's list forgets a destroyed volume;
+// VolumeTime(id, from, to) says how long it existed at each size, and
+// VolumeHistory returns the log.
 package machines

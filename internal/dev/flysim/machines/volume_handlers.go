@@ -98,6 +98,7 @@ func (s *Server) createVolume(r *http.Request) respond.Reply {
 		fstype:       nv.fstype,
 		restoredFrom: nv.snapshotID,
 	}
+	vol.sizes = []volumeChange{{at: vol.v.CreatedAt, sizeGB: vol.v.SizeGb}}
 	s.volumes[vol.v.ID] = vol
 	s.volumesCreated = append(s.volumesCreated, vol)
 	a.volumes = append(a.volumes, vol)
@@ -200,6 +201,7 @@ func (s *Server) extendVolume(r *http.Request) respond.Reply {
 		return respond.BadBody(err)
 	}
 	vol.v.SizeGb = *in.SizeGB
+	s.logVolumeLocked(vol, vol.v.SizeGb)
 	return respond.JSON(http.StatusOK, extendVolumeResponse{Volume: volumeViewOf(vol), NeedsRestart: needsRestart(vol.attached)})
 }
 

@@ -1,6 +1,8 @@
 package machines
 
 import (
+	"time"
+
 	fly "github.com/superfly/fly-go"
 )
 
@@ -16,6 +18,8 @@ type VolumeInfo struct {
 	Region string
 	Zone   string
 	SizeGB int
+	// CreatedAt is the volume's created_at, by Options.Now.
+	CreatedAt time.Time
 	// State is "created", "pending_destroy" or "destroyed"; a deleted
 	// app's volumes are destroyed with it.
 	State string
@@ -44,6 +48,7 @@ func (s *Server) AllVolumes() []VolumeInfo {
 			Region:       vol.v.Region,
 			Zone:         vol.v.Zone,
 			SizeGB:       vol.v.SizeGb,
+			CreatedAt:    vol.v.CreatedAt,
 			State:        vol.v.State,
 			Snapshots:    len(snapshotsLive(vol, now)),
 			RestoredFrom: vol.restoredFrom,

@@ -60,6 +60,9 @@ type volume struct {
 	// restoredFrom is the snapshot the volume was created from, "" for
 	// none. Fly's volume JSON does not say; the inspection helpers do.
 	restoredFrom string
+	// sizes is the volume's truth for billing tests (volume_usage.go):
+	// every size it had from creation on, and its destroy, by Options.Now.
+	sizes []volumeChange
 }
 
 // volumeView is the Volume JSON Fly returns: fly-go's fly.Volume plus the
@@ -226,11 +229,15 @@ func (s *Server) randomStringLocked(alphabet string, n int) string {
 // which fly-go's GetVolumes already hides, and destroyed shortly after.
 func (s *Server) destroyVolumeLocked(vol *volume) {
 	vol.v.State = volumePendingDestroy
+	s.logVolumeLocked(vol, 0) // gone from every list from now on
 	s.afterLocked(s.shortTime(), func() { vol.v.State = volumeDestroyed })
 }
 
 // destroyVolumeNowLocked skips pending_destroy, for app deletion.
-func destroyVolumeNowLocked(vol *volume) {
+func (s *Server) destroyVolumeNowLocked(vol *volume) {
+	if vol.live() {
+		s.logVolumeLocked(vol, 0)
+	}
 	vol.attached = nil
 	vol.v.State = volumeDestroyed
 }
