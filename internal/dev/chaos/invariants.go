@@ -95,7 +95,7 @@ func checkState(model []*extension, o *observation) findings {
 		}
 	}
 	for _, name := range sortedKeys(o.apps) {
-		checkApp(f, name, o.apps[name], live[name], owner[name], unsure[name])
+		checkApp(f, name, o.apps[name], live[name], owner[name], unsure[name], o.retained[name])
 	}
 	return f
 }
@@ -164,7 +164,10 @@ func liveProblems(e *extension, k *jetwayv1.Extension, o *observation, app strin
 // checkApp finds what on one Fly app has no reason to exist. e is the live
 // extension the app belongs to, if any; owner the run's extension it was
 // made for, if any.
-func checkApp(f findings, name string, a *flyApp, e, owner *extension, unsure bool) {
+// retained is the app's retention record, if a deprovisioned extension
+// keeps it for its final snapshots: then it must be empty, with every
+// volume snapshotted (docs/storage.md).
+func checkApp(f findings, name string, a *flyApp, e, owner *extension, unsure bool, retained *domain.Retention) {
 	perKey := map[jetwayv1.MachineKey]int{}
 	for _, m := range a.machines {
 		if k := keyOfMachine(m); metaOf(m, fly.MetaExtension) != "" {
@@ -174,6 +177,20 @@ func checkApp(f findings, name string, a *flyApp, e, owner *extension, unsure bo
 		}
 	}
 	if unsure {
+		return
+	}
+	if e == nil && retained != nil {
+		for _, m := range a.machines {
+			f.add(invOrphanMach, "machine %s (%s, %s) in app %s, retained for its snapshots", m.ID, keyOfMachine(m), m.State, name)
+		}
+		for _, v := range a.volumes {
+			f.add(invOrphanVolumes, "volume %s (%s in %s) in app %s, retained for its snapshots", v.ID, v.Name, v.Region, name)
+		}
+		for _, v := range retained.Volumes {
+			if v.SnapshotID == "" {
+				f.add(invOrphanApps, "app %s is retained, but volume %s has no final snapshot", name, v.VolumeID)
+			}
+		}
 		return
 	}
 	if e == nil {

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/fly"
 )
@@ -23,6 +24,9 @@ type observation struct {
 	storage map[string]bool
 	// apps are every app on Fly with its machines, IPs and volumes.
 	apps map[string]*flyApp
+	// retained are the apps a deprovisioned extension keeps for its final
+	// snapshots, by name, with their retention record.
+	retained map[string]*domain.Retention
 }
 
 type flyApp struct {
@@ -36,7 +40,7 @@ type flyApp struct {
 // (which does not count as Fly requests).
 func observe(ctx context.Context, c client.Reader, sim *flysim.Server) (*observation, error) {
 	o := &observation{exts: map[string]*jetwayv1.Extension{}, images: map[string]string{}, storage: map[string]bool{},
-		apps: map[string]*flyApp{}}
+		apps: map[string]*flyApp{}, retained: map[string]*domain.Retention{}}
 	var exts jetwayv1.ExtensionList
 	if err := c.List(ctx, &exts); err != nil {
 		return nil, fmt.Errorf("list extensions: %w", err)
@@ -51,6 +55,13 @@ func observe(ctx context.Context, c client.Reader, sim *flysim.Server) (*observa
 	for _, p := range plans.Items {
 		o.images[p.Name] = p.Spec.Image
 		o.storage[p.Name] = p.Spec.Storage != nil
+	}
+	records, err := domain.ListRetentions(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("list retention records: %w", err)
+	}
+	for _, r := range records {
+		o.retained[r.App] = r
 	}
 	for _, a := range sim.Apps() {
 		o.apps[a.Name] = &flyApp{machines: sim.Machines(a.Name), ips: sim.IPAssignments(a.Name), secrets: sim.Secrets(a.Name),
