@@ -71,24 +71,30 @@ func TestVolumeBilledAsItExists(t *testing.T) {
 	expectPublishedAsServed(t, bd, org)
 }
 
-// TestUnboundVolumeAcrossMidnight: a volume no machine is bound to (its
-// replica was removed) is proven by no look at the machines; the day it
+// TestUnboundVolumeAcrossMidnight: a volume no machine is bound to (a
+// former primary's, whose region changed: Jetway never destroys one, it
+// may hold the only copy) is proven by no look at the machines; the day it
 // lived in still closes, as soon as Jetway lists the volumes after
 // midnight, and bills it to the day's end.
 func TestUnboundVolumeAcrossMidnight(t *testing.T) {
 	g := newG(t)
 	id, org := uniqueID("unbound"), uniqueID("org")
 	day := freshDay(22 * time.Hour)
-	provision(t, id, org, storedPlan, "ord")
+	ext := provision(t, id, org, storedPlan)
 	t.Cleanup(func() { deleteExtension(t, id) })
 	clock.Advance(30 * time.Minute)
-	resp, err := flyAPI().Update(ctxFor(t), id, map[string]any{"read_regions": []string{}})
+	size := storedSizeGB
+	former, err := flyClient(t).CreateVolume(ctxFor(t), ext.Status.AppName,
+		flygo.CreateVolumeRequest{Name: "data_primary_sea", Region: "sea", SizeGb: &size})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	// A replica in ord: the pass that makes it lists the volumes, and so
+	// meters the former primary's.
+	resp, err := flyAPI().Update(ctxFor(t), id, map[string]any{"read_regions": []string{"ord"}})
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	g.Expect(resp.StatusCode).To(gomega.Equal(200), "body: %s", resp.Body)
-	ext := waitReady(t, id)
-	g.Eventually(func() *string { return volumeIn(t, ext.Status.AppName, "ord").AttachedMachine }).
-		Should(gomega.BeNil(), "the removed replica's volume is left, bound to no machine")
-	g.Expect(ledgerVolume(t, ext, "ord")).NotTo(gomega.BeEmpty(), "the ledger meters the replica's volume")
+	ext = waitReady(t, id)
+	g.Expect(volumeIn(t, ext.Status.AppName, "sea").AttachedMachine).To(gomega.BeNil(), "the former primary's volume is bound to no machine")
+	g.Expect(ledgerVolume(t, ext, "sea")).To(gomega.Equal(former.ID), "the ledger meters the former primary's volume")
 
 	// closeDay waits until the day is published, which a grace of six
 	// hours would not do within its wait: the day needs the unbound
@@ -96,18 +102,18 @@ func TestUnboundVolumeAcrossMidnight(t *testing.T) {
 	bd := closeDay(t, org, day)
 	expectVolumesBilledAsExisted(t, bd, ext, 0)
 	g.Expect(bd.Spec.UnprovenSeconds).To(gomega.BeZero())
-	g.Expect(volumeItemsOf(bd, id)["ord/2GB"].QuantitySeconds).To(gomega.BeNumerically(">=", 2*3600-60),
+	g.Expect(volumeItemsOf(bd, id)["sea/2GB"].QuantitySeconds).To(gomega.BeNumerically(">=", int64(90*time.Minute/time.Second)-60),
 		"billed to the day's end")
 
 	next := billing.NextDate(day)
 	st := statement(t, org, next, next)
-	var ordToday int64
+	var seaToday int64
 	for _, it := range st.Days[0].Items {
-		if it.Meter == jetwayv1.MeterVolume && it.Region == "ord" {
-			ordToday = it.QuantityGBSeconds
+		if it.Meter == jetwayv1.MeterVolume && it.Region == "sea" {
+			seaToday = it.QuantityGBSeconds
 		}
 	}
-	g.Expect(ordToday).To(gomega.BeNumerically(">", 0), "the next day bills it so far: %+v", st.Days[0].Items)
+	g.Expect(seaToday).To(gomega.BeNumerically(">", 0), "the next day bills it so far: %+v", st.Days[0].Items)
 }
 
 // volumeTruth is how long each volume of app existed on day by flysim's
