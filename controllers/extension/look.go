@@ -39,7 +39,20 @@ type fullChecks struct {
 	at map[types.UID]checkTimes
 }
 
-type checkTimes struct{ first, last time.Time }
+type checkTimes struct {
+	first, last time.Time
+	// generation is the Extension's generation at the last full check.
+	generation int64
+}
+
+// fullCheckSpacing is how long after a full check another pass of the
+// same generation makes do with a look, whatever else: a new extension's
+// machines send an event at each state (created, starting, started), and
+// each makes a pass. Checking the app, its secrets, its address and its
+// volumes on each would spend Fly's per-app budget (1 request/s, bursts
+// of 3) within a second, and the pass that sees the machine start would
+// wait on it. Well under a resync, so the settle window below still holds.
+const fullCheckSpacing = 5 * time.Second
 
 // due reports whether ext needs a full check rather than a look.
 func (f *fullChecks) due(ext *jetwayv1.Extension, every, resync time.Duration, now time.Time) bool {
@@ -51,14 +64,17 @@ func (f *fullChecks) due(ext *jetwayv1.Extension, every, resync time.Duration, n
 			return true
 		}
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.at[ext.UID]
+	if ok && t.generation == ext.Generation && now.Sub(t.last) < fullCheckSpacing {
+		return false
+	}
 	ready := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionReady)
 	settle := settleResyncs * resync
 	if ready == nil || ready.Status != metav1.ConditionTrue || now.Sub(ready.LastTransitionTime.Time) < settle {
 		return true
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, ok := f.at[ext.UID]
 	return !ok || now.Sub(t.first) < settle || now.Sub(t.last) >= every
 }
 
@@ -73,7 +89,7 @@ func (f *fullChecks) done(ext *jetwayv1.Extension, now time.Time) {
 	if !ok {
 		t.first = now
 	}
-	t.last = now
+	t.last, t.generation = now, ext.Generation
 	f.at[ext.UID] = t
 }
 

@@ -60,6 +60,22 @@ func TestFullCheckDue(t *testing.T) {
 	if !f.due(unready, every, resync, t0.Add(settle+resync)) {
 		t.Error("NetworkReady false: want a full check")
 	}
+	// A pass right after a full check of the same generation (a machine
+	// event of a new extension) looks, even while not Ready.
+	booting := readyExtension(t0)
+	booting.UID = "u2"
+	booting.Status.Conditions[0].Status = metav1.ConditionFalse
+	f.done(booting, t0)
+	if f.due(booting, every, resync, t0.Add(time.Second)) {
+		t.Error("checked in full a second ago, same generation: want a look")
+	}
+	if !f.due(booting, every, resync, t0.Add(fullCheckSpacing)) {
+		t.Error("not Ready, last full check fullCheckSpacing ago: want a full check")
+	}
+	booting.Generation, booting.Status.ObservedGeneration = 4, 4
+	if !f.due(booting, every, resync, t0.Add(time.Second)) {
+		t.Error("a new generation since the last full check: want a full check")
+	}
 	f.forget(longReady)
 	if !f.due(longReady, every, resync, t0.Add(settle+resync)) {
 		t.Error("forgotten: want a full check")
