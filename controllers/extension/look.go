@@ -51,8 +51,11 @@ type checkTimes struct {
 // each makes a pass. Checking the app, its secrets, its address and its
 // volumes on each would spend Fly's per-app budget (1 request/s, bursts
 // of 3) within a second, and the pass that sees the machine start would
-// wait on it. Well under a resync, so the settle window below still holds.
-const fullCheckSpacing = 5 * time.Second
+// wait on it. At most half a resync, so the resyncs of the settle window
+// below are still full checks.
+func fullCheckSpacing(resync time.Duration) time.Duration {
+	return min(5*time.Second, resync/2)
+}
 
 // due reports whether ext needs a full check rather than a look.
 func (f *fullChecks) due(ext *jetwayv1.Extension, every, resync time.Duration, now time.Time) bool {
@@ -67,7 +70,7 @@ func (f *fullChecks) due(ext *jetwayv1.Extension, every, resync time.Duration, n
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.at[ext.UID]
-	if ok && t.generation == ext.Generation && now.Sub(t.last) < fullCheckSpacing {
+	if ok && t.generation == ext.Generation && now.Sub(t.last) < fullCheckSpacing(resync) {
 		return false
 	}
 	ready := meta.FindStatusCondition(ext.Status.Conditions, jetwayv1.ConditionReady)

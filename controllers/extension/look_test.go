@@ -69,8 +69,11 @@ func TestFullCheckDue(t *testing.T) {
 	if f.due(booting, every, resync, t0.Add(time.Second)) {
 		t.Error("checked in full a second ago, same generation: want a look")
 	}
-	if !f.due(booting, every, resync, t0.Add(fullCheckSpacing)) {
+	if !f.due(booting, every, resync, t0.Add(fullCheckSpacing(resync))) {
 		t.Error("not Ready, last full check fullCheckSpacing ago: want a full check")
+	}
+	if !f.due(booting, every, 2*time.Second, t0.Add(time.Second)) {
+		t.Error("resync 2s, checked 1s ago: the spacing is half a resync, want a full check")
 	}
 	booting.Generation, booting.Status.ObservedGeneration = 4, 4
 	if !f.due(booting, every, resync, t0.Add(time.Second)) {

@@ -8,6 +8,7 @@ import (
 	flygo "github.com/superfly/fly-go"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -134,10 +135,12 @@ func rolloutGeneration(ext *jetwayv1.Extension) int64 {
 	return 0
 }
 
-// peersOnPlan are the extensions on plan, as cached.
+// peersOnPlan are the extensions on plan, as cached. They are the cache's
+// own objects, not copies (a fleet of thousands is listed by every pass
+// that starts a change): read them, never change them.
 func (r *Reconciler) peersOnPlan(ctx context.Context, plan *jetwayv1.ExtensionPlan) ([]jetwayv1.Extension, error) {
 	var list jetwayv1.ExtensionList
-	if err := r.List(ctx, &list); err != nil {
+	if err := r.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "Listing the plan's extensions for the fleet gate failed", "plan", plan.Name)
 		return nil, err
 	}
