@@ -119,6 +119,7 @@ test: envtest verify-generated vet lint build image ## Run unit, envtest integra
 	JETWAY_IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) JETWAY_IMG=$(IMG) JETWAY_IMAGE_VERSION=$(VERSION) JETWAY_IMAGE_REVISION="$(REVISION)" \
 	JETWAY_IMAGEBUILD_BIN=$(IMAGEBUILD) JETWAY_DEFAULT_IMG=$(DEFAULT_IMG) \
 	go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+	cd hack/imagebuild && go test -count=1 $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
 
 .PHONY: fuzz
