@@ -20,6 +20,23 @@ CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 JETWAY ?= $(LOCALBIN)/jetway
 JETWAY_DEV ?= $(LOCALBIN)/jetway-dev
+IMAGEBUILD ?= $(LOCALBIN)/imagebuild
+
+# The image. Its version is the chart's appVersion, so the chart's and
+# kustomize's default image (test/chart checks both) is the one `make image`
+# builds unless VERSION or IMG is overridden.
+CHART_APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' charts/jetway/Chart.yaml)
+IMAGE_REPO ?= ghcr.io/jetway-dev/jetway
+DEFAULT_IMG := ghcr.io/jetway-dev/jetway:$(CHART_APP_VERSION)
+VERSION ?= $(CHART_APP_VERSION)
+IMG ?= $(IMAGE_REPO):$(VERSION)
+# The OCI archive `make image` writes, named from IMG (/ and : become _).
+IMAGE_ARCHIVE ?= $(LOCALBIN)/image/$(subst :,_,$(subst /,_,$(IMG))).oci.tar
+IMAGE_BINARY ?= $(LOCALBIN)/image/jetway-linux-$(shell go env GOARCH)
+# Every timestamp in the image: the last commit's time, so one commit gives
+# one image, byte for byte (0 outside a git checkout).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 
 # Flags for `make run` (e.g. make run RUN_ARGS="--gateway-addr 127.0.0.1:9090").
 RUN_ARGS ?=
@@ -65,6 +82,7 @@ vet: ## Run go vet.
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint with the Kubernetes API linter (.golangci.yml).
 	$(GOLANGCI_LINT) run ./...
+	cd hack/imagebuild && $(GOLANGCI_LINT) run ./...
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS (once per machine).
@@ -77,6 +95,14 @@ build: ## Build bin/jetway (the product) and bin/jetway-dev (the harness).
 	go build -o $(JETWAY) ./cmd/jetway
 	go build -o $(JETWAY_DEV) ./cmd/jetway-dev
 
+.PHONY: image
+image: $(IMAGEBUILD) ## Build the image offline as an OCI archive (IMAGE_ARCHIVE), the same image `docker build .` makes.
+	@[ -n "$(VERSION)" ] || { echo "no VERSION: charts/jetway/Chart.yaml has no appVersion line" >&2; exit 1; }
+	@mkdir -p $(dir $(IMAGE_BINARY))
+	GOOS=linux hack/build-image-binary.sh $(IMAGE_BINARY) $(VERSION)
+	$(IMAGEBUILD) --binary $(IMAGE_BINARY) --ref $(IMG) --version $(VERSION) --revision "$(REVISION)" \
+		--created $(SOURCE_DATE_EPOCH) --out $(IMAGE_ARCHIVE)
+
 .PHONY: run
 run: envtest build ## Run the whole system locally (control plane, Fly stand-in, gateway, controllers).
 	$(JETWAY_DEV) up --assets "$(KUBEBUILDER_ASSETS)" $(RUN_ARGS)
@@ -88,8 +114,12 @@ FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON i
 FUZZ_TIME ?= 10s
 
 .PHONY: test
-test: envtest verify-generated vet lint build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
-	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+test: envtest verify-generated vet lint build image ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
+	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) \
+	JETWAY_IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) JETWAY_IMG=$(IMG) JETWAY_IMAGE_VERSION=$(VERSION) JETWAY_IMAGE_REVISION="$(REVISION)" \
+	JETWAY_IMAGEBUILD_BIN=$(IMAGEBUILD) JETWAY_DEFAULT_IMG=$(DEFAULT_IMG) \
+	go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+	cd hack/imagebuild && go test -count=1 $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
 
 .PHONY: fuzz
@@ -124,6 +154,12 @@ load: build ## Load the gateway of a running `make run` (start it first, in anot
 $(GOLANGCI_LINT): hack/tools/golangci/go.mod hack/tools/golangci/main.go
 	@mkdir -p $(LOCALBIN)
 	cd hack/tools/golangci && go build -o $(GOLANGCI_LINT) .
+
+# The offline image builder, a module of its own so go-containerregistry stays
+# out of the product's go.mod.
+$(IMAGEBUILD): hack/imagebuild/go.mod hack/imagebuild/*.go
+	@mkdir -p $(LOCALBIN)
+	cd hack/imagebuild && go build -o $(IMAGEBUILD) .
 
 $(CRD_REF_DOCS): hack/tools/crd-ref-docs/go.mod
 	@mkdir -p $(LOCALBIN)
