@@ -153,10 +153,14 @@ func itemsOf(extID string, items []billing.ItemEntry, currency string) ([]itemRo
 			continue
 		}
 		sum += it.AmountMicros
+		unit := " / hour"
+		if it.Meter == jetwayv1.MeterVolume {
+			unit = " / GB-hour" // a volume is priced per GB it holds
+		}
 		rows = append(rows, itemRow{
 			Meter: it.Meter, Size: it.Size, Region: it.Region,
 			Quantity: formatSeconds(it.QuantitySeconds), QuantitySeconds: it.QuantitySeconds,
-			UnitPrice: billing.FormatMicros(it.UnitPriceMicrosPerHour, currency) + " / hour",
+			UnitPrice: billing.FormatMicros(it.UnitPriceMicrosPerHour, currency) + unit,
 			Amount:    billing.FormatMicros(it.AmountMicros, currency),
 		})
 	}
