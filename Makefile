@@ -70,6 +70,10 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint with the Kubernetes API linter (.gol
 envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS (once per machine).
 	@hack/build-envtest-assets.sh "$(KUBEBUILDER_ASSETS)"
 
+.PHONY: external-dns
+external-dns: ## Build external-dns (for test/dns, against BIND) into KUBEBUILDER_ASSETS (once per machine).
+	@hack/build-external-dns.sh "$(KUBEBUILDER_ASSETS)"
+
 ##@ Build and run
 
 .PHONY: build
@@ -88,7 +92,7 @@ FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON i
 FUZZ_TIME ?= 10s
 
 .PHONY: test
-test: envtest verify-generated vet lint build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
+test: envtest external-dns verify-generated vet lint build ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
 	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) go test -count=1 -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_TIME)
 
