@@ -105,6 +105,16 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 		ln.Close()
 	}
 
+	var devDNS *devzone.Server
+	if dnsAddr != "" {
+		if devDNS, err = devzone.Bind(dnsAddr); err != nil {
+			flyLn.Close()
+			return fmt.Errorf("%w (use --dns-addr, or --dns-addr \"\" to go without)", err)
+		}
+		// Start shuts it down when ctx ends; this covers a return before.
+		defer func() { _ = devDNS.Shutdown(context.Background()) }()
+	}
+
 	log.Info("Starting local control plane", "assets", assets, "etcdData", filepath.Join(dir, "etcd"))
 	cp, err := devstack.StartControlPlane(assets, dir)
 	if err != nil {
@@ -133,13 +143,12 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 	// provider's DNS; here an in-process server answers from them, so
 	// `make run` needs no DNS server installed.
 	dnsServed := ""
-	if dnsAddr != "" {
-		zone, err := devzone.Start(ctx, cp.Config, manager.NewScheme(), f.DNSZone, dnsAddr, ctrl.Log.WithName("dev-dns"))
-		if err != nil {
+	if devDNS != nil {
+		if err := devDNS.Start(ctx, cp.Config, manager.NewScheme(), f.DNSZone, ctrl.Log.WithName("dev-dns")); err != nil {
 			flyLn.Close()
-			return fmt.Errorf("%w (use --dns-addr, or --dns-addr \"\" to go without)", err)
+			return err
 		}
-		dnsServed = zone.Addr
+		dnsServed = devDNS.Addr
 	}
 
 	external := f.ExternalURL

@@ -66,24 +66,38 @@ func (z *Zone) handler(log logr.Logger) dns.HandlerFunc {
 
 // Server is the zone served over UDP and TCP on one address.
 type Server struct {
+	pc       net.PacketConn
+	ln       net.Listener
 	udp, tcp *dns.Server
 	// Addr is where both listen (host:port).
 	Addr string
 }
 
-// Listen binds addr (a port of 0 picks one free for both UDP and TCP)
-// and starts answering for z.
-func Listen(addr string, z *Zone, log logr.Logger) (*Server, error) {
+// Bind takes addr for UDP and TCP (a port of 0 picks one free for both);
+// nothing is answered until Serve.
+func Bind(addr string) (*Server, error) {
 	pc, ln, err := listenBoth(addr)
 	if err != nil {
 		return nil, err
 	}
-	h := z.handler(log)
-	s := &Server{
-		udp:  &dns.Server{PacketConn: pc, Handler: h},
-		tcp:  &dns.Server{Listener: ln, Handler: h},
-		Addr: ln.Addr().String(),
+	return &Server{pc: pc, ln: ln, Addr: ln.Addr().String()}, nil
+}
+
+// Listen binds addr and answers for z at once.
+func Listen(addr string, z *Zone, log logr.Logger) (*Server, error) {
+	s, err := Bind(addr)
+	if err != nil {
+		return nil, err
 	}
+	s.Serve(z, log)
+	return s, nil
+}
+
+// Serve starts answering for z on the bound sockets.
+func (s *Server) Serve(z *Zone, log logr.Logger) {
+	h := z.handler(log)
+	s.udp = &dns.Server{PacketConn: s.pc, Handler: h}
+	s.tcp = &dns.Server{Listener: s.ln, Handler: h}
 	for _, srv := range []*dns.Server{s.udp, s.tcp} {
 		go func() {
 			if err := srv.ActivateAndServe(); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -91,11 +105,13 @@ func Listen(addr string, z *Zone, log logr.Logger) (*Server, error) {
 			}
 		}()
 	}
-	return s, nil
 }
 
-// Shutdown stops both listeners.
+// Shutdown stops answering and frees the sockets.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.udp == nil {
+		return errors.Join(s.pc.Close(), s.ln.Close())
+	}
 	return errors.Join(s.udp.ShutdownContext(ctx), s.tcp.ShutdownContext(ctx))
 }
 
