@@ -87,6 +87,9 @@ func (b *bindServer) writeConfig(dir string, port int) error {
 options {
 	directory "%[3]s";
 	pid-file "%[3]s/named.pid";
+	// Everything named writes stays in dir, so it runs as any user.
+	session-keyfile "%[3]s/session.key";
+	managed-keys-directory "%[3]s";
 	listen-on port %[4]d { 127.0.0.1; };
 	listen-on-v6 { none; };
 	recursion no;
