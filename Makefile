@@ -88,6 +88,10 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint with the Kubernetes API linter (.gol
 envtest: ## Build kube-apiserver, etcd, kubectl and helm into KUBEBUILDER_ASSETS (once per machine).
 	@hack/build-envtest-assets.sh "$(KUBEBUILDER_ASSETS)"
 
+.PHONY: external-dns
+external-dns: ## Build external-dns (for test/dns, against BIND) into KUBEBUILDER_ASSETS (once per machine).
+	@hack/build-external-dns.sh "$(KUBEBUILDER_ASSETS)"
+
 ##@ Build and run
 
 .PHONY: build
@@ -114,7 +118,7 @@ FUZZ_TARGETS ?= internal/signing:FuzzValid internal/signing:FuzzParamsFromJSON i
 FUZZ_TIME ?= 10s
 
 .PHONY: test
-test: envtest verify-generated vet lint build image ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
+test: envtest external-dns verify-generated vet lint build image ## Run unit, envtest integration, chaos and e2e tests, then a short fuzz run.
 	JETWAY_BIN=$(JETWAY) JETWAY_DEV_BIN=$(JETWAY_DEV) \
 	JETWAY_IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) JETWAY_IMG=$(IMG) JETWAY_IMAGE_VERSION=$(VERSION) JETWAY_IMAGE_REVISION="$(REVISION)" \
 	JETWAY_IMAGEBUILD_BIN=$(IMAGEBUILD) JETWAY_DEFAULT_IMG=$(DEFAULT_IMG) \

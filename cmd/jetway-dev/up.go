@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
+	"github.com/jetway-dev/jetway/internal/dev/devzone"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/manager"
@@ -38,6 +39,7 @@ func newUpCommand() *cobra.Command {
 		flysimAddr string
 		bootTime   time.Duration
 		idleAfter  time.Duration
+		dnsAddr    string
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -47,7 +49,7 @@ func newUpCommand() *cobra.Command {
 				return err
 			}
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-			return runUp(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, bootTime, idleAfter)
+			return runUp(ctrl.SetupSignalHandler(), cmd, f, assets, dir, flysimAddr, dnsAddr, bootTime, idleAfter)
 		},
 	}
 	f.Register(cmd, "127.0.0.1:8080")
@@ -60,13 +62,14 @@ func newUpCommand() *cobra.Command {
 	fs.StringVar(&assets, "assets", "", "Folder with kube-apiserver and etcd (`make envtest` builds them)")
 	fs.StringVar(&dir, "dir", ".jetway", "Folder for etcd data, kubeconfig, dev.env and the nonce store")
 	fs.StringVar(&flysimAddr, "flysim-addr", "127.0.0.1:4280", "Address the Fly stand-in listens on")
+	fs.StringVar(&dnsAddr, "dns-addr", "127.0.0.1:8053", "Address the dev DNS server answers the DNS zone on, from the DNSEndpoints (UDP and TCP; \"\" turns it off)")
 	fs.DurationVar(&bootTime, "fly-boot-time", time.Second, "How long a simulated Fly machine takes to start")
 	fs.DurationVar(&idleAfter, "fly-idle-after", 30*time.Second, "How long before Fly's proxy stops an idle machine of a plan with autostop")
 	manager.EnvHelp(cmd, map[string]string{"assets": "KUBEBUILDER_ASSETS"})
 	return cmd
 }
 
-func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir, flysimAddr string, bootTime, idleAfter time.Duration) error {
+func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir, flysimAddr, dnsAddr string, bootTime, idleAfter time.Duration) error {
 	log := ctrl.Log.WithName("dev")
 	if assets == "" {
 		return errors.New("--assets (or $KUBEBUILDER_ASSETS) must name the folder with kube-apiserver and etcd; `make run` sets it")
@@ -102,6 +105,16 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 		ln.Close()
 	}
 
+	var devDNS *devzone.Server
+	if dnsAddr != "" {
+		if devDNS, err = devzone.Bind(dnsAddr); err != nil {
+			flyLn.Close()
+			return fmt.Errorf("%w (use --dns-addr, or --dns-addr \"\" to go without)", err)
+		}
+		// Start shuts it down when ctx ends; this covers a return before.
+		defer func() { _ = devDNS.Shutdown(context.Background()) }()
+	}
+
 	log.Info("Starting local control plane", "assets", assets, "etcdData", filepath.Join(dir, "etcd"))
 	cp, err := devstack.StartControlPlane(assets, dir)
 	if err != nil {
@@ -124,6 +137,18 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 	}
 	if err := devstack.InstallSamplePlans(ctx, c); err != nil {
 		return err
+	}
+
+	// In production external-dns publishes the DNSEndpoints to the
+	// provider's DNS; here an in-process server answers from them, so
+	// `make run` needs no DNS server installed.
+	dnsServed := ""
+	if devDNS != nil {
+		if err := devDNS.Start(ctx, cp.Config, manager.NewScheme(), f.DNSZone, ctrl.Log.WithName("dev-dns")); err != nil {
+			flyLn.Close()
+			return err
+		}
+		dnsServed = devDNS.Addr
 	}
 
 	external := f.ExternalURL
@@ -187,10 +212,12 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 		devstack.EnvKubeconfig:    kubeconfigPath,
 		devstack.EnvOAuthSecret:   oauthSecret,
 		devstack.EnvSessionSecret: sessionSecret,
+		devstack.EnvDNSAddr:       dnsServed,
 	}); err != nil {
 		return fmt.Errorf("write %s: %w", envPath, err)
 	}
 	printNextSteps(cmd, dir, gatewayURL, flysimURL)
+	printDNS(cmd, dnsServed, f.DNSZone)
 	err = manager.Run(ctx, opts)
 	log.Info("Jetway stopped")
 	return err
@@ -223,6 +250,19 @@ Try it, in another terminal:
 Press Ctrl-C to stop everything.
 
 `, gatewayURL, flysimURL, rel, rel, rel)
+}
+
+// printDNS says where the dev zone answers and how to ask it.
+func printDNS(cmd *cobra.Command, addr, zone string) {
+	if addr == "" {
+		fmt.Fprintln(cmd.OutOrStdout(), "The dev DNS server is off (--dns-addr \"\").")
+		return
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	fmt.Fprintf(cmd.OutOrStdout(), `DNS: zone %[1]s answers at %[2]s (UDP and TCP), from the DNSEndpoints Jetway writes:
+  dig @%[3]s -p %[4]s demo-db.%[1]s AAAA +short
+
+`, strings.Trim(zone, "."), addr, host, port)
 }
 
 func orElse(v, d string) string {

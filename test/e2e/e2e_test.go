@@ -46,6 +46,9 @@ func TestDevStackProvisionReadyDelete(t *testing.T) {
 	if out := s.jetway("fly", "get", "e2e-1"); !strings.Contains(out, `"status": "ready"`) {
 		t.Fatalf("GET does not say ready:\n%s", out)
 	}
+	// The dev zone answers the name with the address the DNSEndpoint names.
+	target := s.kubectlRun("get", "dnsendpoints", "-A", "-o", "jsonpath={.items[*].spec.endpoints[*].targets[*]}")
+	s.waitDevAAAA("e2e-db.ext.jetway.test", "NOERROR "+canonicalIP(t, target))
 	apps := s.flyApps()
 	if len(apps) != 1 {
 		t.Fatalf("flysim has %d apps, want 1", len(apps))
@@ -74,6 +77,7 @@ func TestDevStackProvisionReadyDelete(t *testing.T) {
 	if got := s.kubectlRun("get", "ext", "-A", "-o", "name"); got != "" {
 		t.Fatalf("extensions left after delete: %q", got)
 	}
+	s.waitDevAAAA("e2e-db.ext.jetway.test", "NXDOMAIN")
 	s.stop()
 }
 
@@ -97,7 +101,8 @@ func startDev(t *testing.T) *stack {
 	}
 	s := &stack{t: t, bin: bin, kubectl: kubectl, dir: t.TempDir(), log: &bytes.Buffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "up", "--assets", assets, "--dir", s.dir,
-		"--gateway-addr", freeAddr(t), "--flysim-addr", freeAddr(t), "--metrics-addr", "0", "--fly-boot-time", "300ms")
+		"--gateway-addr", freeAddr(t), "--flysim-addr", freeAddr(t), "--metrics-addr", "0", "--fly-boot-time", "300ms",
+		"--dns-addr", "127.0.0.1:0")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -51,3 +51,18 @@ app.kubernetes.io/component: manager
 {{- define "jetway.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* Labels selecting external-dns's pod (externalDNS.enabled). */}}
+{{- define "jetway.externalDNSSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "jetway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: external-dns
+{{- end }}
+
+{{/* Labels of external-dns's objects. */}}
+{{- define "jetway.externalDNSLabels" -}}
+helm.sh/chart: {{ include "jetway.chart" . }}
+{{ include "jetway.externalDNSSelectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: jetway
+{{- end }}

@@ -24,6 +24,9 @@ const (
 	// restarts so signed-in browsers stay signed in.
 	EnvOAuthSecret   = "JETWAY_OAUTH_CLIENT_SECRET"
 	EnvSessionSecret = "JETWAY_SESSION_SECRET"
+	// EnvDNSAddr is where the dev DNS server answers the extensions' zone
+	// (host:port); empty when it is off.
+	EnvDNSAddr = "JETWAY_DEV_DNS_ADDR"
 )
 
 // ReadEnvFile reads KEY=VALUE lines; a missing file is an empty map.
