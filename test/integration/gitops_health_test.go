@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/manager"
 )
@@ -124,6 +127,13 @@ func TestGitOpsToolsReadEveryState(t *testing.T) {
 		g.Expect(org.Spec.Members).To(gomega.ConsistOf(jetwayv1.Member{UserID: "user-" + id, Email: id + "@customers.fly.example", Role: "admin"}))
 		g.Expect(meta.IsStatusConditionTrue(org.Status.Conditions, jetwayv1.ConditionReady)).To(gomega.BeTrue())
 	}).Should(gomega.Succeed())
+
+	// So Fly's billing pull knows the organization: without it the
+	// gateway answers 404 unknown_organization.
+	g.Eventually(func() int {
+		code, _, _ := billingGet(t, map[string]any{"organization_id": orgID, "from": billing.DateOf(time.Now())})
+		return code
+	}).Should(gomega.Equal(http.StatusOK))
 
 	// Paused: Argo CD says Suspended; kstatus knows no pause and keeps
 	// reading the (frozen) conditions.
