@@ -53,8 +53,22 @@ type FlyOrganization struct {
 // create in it finds it missing.
 func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member jetwayv1.Member) (string, error) {
 	member.Role = NormalizeRole(member.Role)
+	return ensureAccount(ctx, c, live, owner, org, &member)
+}
+
+// EnsureOrganization is EnsureMember for an extension that names no
+// provisioning user (one applied by GitOps without spec.user): the
+// Organization is created if it does not exist, with no member, and one
+// that exists is left as it is.
+func EnsureOrganization(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization) (string, error) {
+	return ensureAccount(ctx, c, live, owner, org, nil)
+}
+
+// ensureAccount makes the namespace and the Organization of org, and
+// records member in it unless member is nil.
+func ensureAccount(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member *jetwayv1.Member) (string, error) {
 	ns := Namespace(org.ID)
-	if recorded, err := memberRecorded(ctx, c, org.ID, member); err != nil || recorded {
+	if recorded, err := accountRecorded(ctx, c, org.ID, member); err != nil || recorded {
 		return ns, err
 	}
 	if err := EnsureNamespace(ctx, c, owner, org.ID); err != nil {
@@ -67,8 +81,10 @@ func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owne
 		if apierrors.IsNotFound(err) {
 			obj = &jetwayv1.Organization{
 				ObjectMeta: metav1.ObjectMeta{Name: orgName, Labels: map[string]string{jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway}},
-				Spec: jetwayv1.OrganizationSpec{ID: org.ID, DisplayName: org.DisplayName,
-					Members: []jetwayv1.Member{member}},
+				Spec:       jetwayv1.OrganizationSpec{ID: org.ID, DisplayName: org.DisplayName},
+			}
+			if member != nil {
+				obj.Spec.Members = []jetwayv1.Member{*member}
 			}
 			err = c.Create(ctx, obj, owner)
 			if apierrors.IsAlreadyExists(err) {
@@ -80,7 +96,7 @@ func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owne
 		if err != nil {
 			return err
 		}
-		if !UpsertMember(obj, member) {
+		if member == nil || !UpsertMember(obj, *member) {
 			return nil
 		}
 		return c.Update(ctx, obj, owner)
@@ -91,14 +107,14 @@ func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owne
 	return ns, nil
 }
 
-// memberRecorded reports whether the cached Organization for orgID already
-// holds member exactly as given.
-func memberRecorded(ctx context.Context, cached client.Reader, orgID string, member jetwayv1.Member) (bool, error) {
+// accountRecorded reports whether the cached Organization for orgID
+// exists and, unless member is nil, already holds member exactly as given.
+func accountRecorded(ctx context.Context, cached client.Reader, orgID string, member *jetwayv1.Member) (bool, error) {
 	obj := &jetwayv1.Organization{}
 	if err := cached.Get(ctx, client.ObjectKey{Name: OrganizationName(orgID)}, obj); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
-	return !UpsertMember(obj, member), nil
+	return member == nil || !UpsertMember(obj, *member), nil
 }
 
 // EnsureNamespace makes the namespace that holds orgID's extensions, if it

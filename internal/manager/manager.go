@@ -216,6 +216,12 @@ func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names 
 	if err := orgs.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
 	}
+	if err := (&organization.ExtensionAccounts{
+		Client: client.WithFieldOwner(mgr.GetClient(), string(organization.AccountsFieldOwner)),
+		Live:   mgr.GetAPIReader(),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up extension accounts controller: %w", err)
+	}
 
 	if err := (&billingctl.Reconciler{
 		Client:       client.WithFieldOwner(mgr.GetClient(), string(billingctl.FieldOwner)),

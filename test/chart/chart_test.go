@@ -95,7 +95,7 @@ func TestChartLintsAndRefusesMissingValues(t *testing.T) {
 }
 
 // TestManifestsApplyToARealAPIServer applies the chart (with dashboard
-// sign-in on, so its optional parts render too) and the kustomize base to
+// sign-in and webhooks on, so its optional parts render too) and the kustomize base to
 // a real kube-apiserver, which validates every object against its schema.
 func TestManifestsApplyToARealAPIServer(t *testing.T) {
 	helm := tool(t, "helm")
@@ -113,8 +113,9 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 		return run(t, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	}
 
-	rendered := run(t, helm, helmArgs("template", "--set", "sso.clientID=client-1")...)
-	for _, want := range []string{"JETWAY_OAUTH_CLIENT_ID", "JETWAY_SESSION_SECRET", "JETWAY_MACHINE_WEDGED_AFTER", "kind: CustomResourceDefinition"} {
+	rendered := run(t, helm, helmArgs("template", "--set", "sso.clientID=client-1", "--set", "webhook.url=https://api.fly.example/api/hooks/extensions/jetway")...)
+	for _, want := range []string{"JETWAY_OAUTH_CLIENT_ID", "JETWAY_SESSION_SECRET", "JETWAY_MACHINE_WEDGED_AFTER", "kind: CustomResourceDefinition",
+		"JETWAY_FLY_WEBHOOK_URL", "JETWAY_WEBHOOK_SECRET"} {
 		if !strings.Contains(rendered, want) {
 			t.Errorf("the rendered chart lacks %s", want)
 		}

@@ -9,6 +9,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestAFailurePastTheDeadlineShowsAsError: a region out of volume capacity
@@ -45,6 +47,10 @@ func TestAFailurePastTheDeadlineShowsAsError(t *testing.T) {
 	g.Expect(ready.Reason).To(gomega.Equal(jetwayv1.ReasonProgressDeadlineExceeded))
 	g.Expect(meta.IsStatusConditionTrue(ext.Status.Conditions, jetwayv1.ConditionReconciling)).To(gomega.BeTrue(), "still trying")
 	g.Expect(meta.IsStatusConditionTrue(ext.Status.Conditions, jetwayv1.ConditionStalled)).To(gomega.BeFalse())
+	// Fly hears error, so Argo CD says Degraded; Jetway is still trying,
+	// so kstatus (Flux) says InProgress, and a Flux wait times out rather
+	// than fails (docs/gitops.md).
+	expectGitOpsHealth(t, client.ObjectKeyFromObject(ext), argoDegraded, kstatus.InProgressStatus)
 
 	// Fly recovers: ready, and the failure forgotten.
 	g.Expect(sim.SetVolumeCapacity(region, true)).To(gomega.Succeed())

@@ -69,6 +69,17 @@ func TestGitOpsExtension(t *testing.T) {
 		g.Expect(jsonBody(t, resp)).To(gomega.HaveKeyWithValue("status", jetwayv1.PhaseReady))
 	}).Should(gomega.Succeed())
 
+	// Its Fly organization gets an Organization, as the gateway gives one
+	// Fly provisions; no spec.user, so no member.
+	g.Eventually(func(g gomega.Gomega) {
+		org := &jetwayv1.Organization{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: domain.OrganizationName(ext.Spec.Organization.ID)}, org)).To(gomega.Succeed())
+		g.Expect(org.Spec.ID).To(gomega.Equal(ext.Spec.Organization.ID))
+		g.Expect(org.Spec.DisplayName).To(gomega.Equal("Platform team"))
+		g.Expect(org.Spec.Members).To(gomega.BeEmpty())
+		g.Expect(org.Status.Namespace).To(gomega.Equal(domain.Namespace(ext.Spec.Organization.ID)))
+	}).Should(gomega.Succeed())
+
 	// kubectl delete tears it down on Fly too.
 	g.Expect(k8s.Delete(ctx, ready)).To(gomega.Succeed())
 	g.Eventually(func() error {

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestReadyOnlyWhenEveryCheckPasses: an extension whose plan has checks is
@@ -93,6 +95,7 @@ func TestAFailingCheckStopsTheRollout(t *testing.T) {
 	g.Expect(rolled.Message).To(gomega.And(gomega.ContainSubstring("replica machine"), gomega.ContainSubstring("in fra"),
 		gomega.ContainSubstring("servicecheck-00-tcp-5432 critical")))
 	g.Expect(meta.IsStatusConditionTrue(paused.Status.Conditions, jetwayv1.ConditionStalled)).To(gomega.BeTrue())
+	expectGitOpsHealth(t, client.ObjectKeyFromObject(paused), argoDegraded, kstatus.FailedStatus)
 	got := jsonBody(t, mustGet(t, id))
 	g.Expect(got).To(gomega.HaveKeyWithValue("status", "error"))
 	t.Logf("GET: status %v, error_message %q", got["status"], got["error_message"])

@@ -13,6 +13,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
 // gitopsExtension creates an Extension through the Kubernetes API in a
@@ -72,6 +73,7 @@ func TestRejectedTokenStalls(t *testing.T) {
 	g.Expect(cur.Status.ErrorMessage).To(gomega.ContainSubstring("token"))
 	g.Expect(cur.Status.ObservedGeneration).To(gomega.Equal(cur.Generation), "Stalled is a finished pass for kstatus")
 	checkKstatus(t, client.ObjectKeyFromObject(ext))
+	expectGitOpsHealth(t, client.ObjectKeyFromObject(ext), argoDegraded, kstatus.FailedStatus)
 
 	// Terminal means no retry loop: Fly sees no more requests from it.
 	before := sim.Stats().Requests["app_get"]

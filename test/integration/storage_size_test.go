@@ -12,6 +12,7 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	flyclient "github.com/jetway-dev/jetway/internal/fly"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
 // volumeSizes are an app's live volumes' sizes by id.
@@ -88,6 +89,9 @@ func TestVolumesGrowWithThePlanAndNeverShrink(t *testing.T) {
 		g.Expect(got).To(gomega.HaveKeyWithValue("status", "error"))
 		g.Expect(got).To(gomega.HaveKeyWithValue("error_message", gomega.ContainSubstring("cannot shrink")))
 	}).WithTimeout(30 * time.Second).Should(gomega.Succeed())
+	refused, err := findExtension(ctxFor(t), id)
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	expectGitOpsHealth(t, client.ObjectKeyFromObject(refused), argoDegraded, kstatus.FailedStatus)
 	g.Consistently(func(g gomega.Gomega) {
 		for _, m := range liveMachines(id) {
 			g.Expect(machinesBefore).To(gomega.HaveKeyWithValue(m.ID, m.InstanceID), "machine %s left as it was", m.ID)
