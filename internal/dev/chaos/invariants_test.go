@@ -116,7 +116,7 @@ func convergedWorld() (*observation, []*extension) {
 	}
 	meta.SetStatusCondition(&k.Status.Conditions, metav1.Condition{Type: jetwayv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Succeeded"})
 	o := &observation{
-		exts:   map[string]*jetwayv1.Extension{"live": k},
+		exts:    map[string]*jetwayv1.Extension{"live": k},
 		images:  map[string]string{defaultPlanName: defaultImage, altPlan: altImage},
 		storage: map[string]bool{defaultPlanName: true, altPlan: true},
 		apps: map[string]*flyApp{appOf("live"): {

@@ -7,8 +7,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
-	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
 )
 
