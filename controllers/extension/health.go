@@ -110,24 +110,24 @@ func declaredChecks(m *fly.Machine) int {
 }
 
 // changedAt is when m last took a config change: its latest "update" event,
-// else its creation. Fly's updated_at moves on every state change (a
-// machine in a crash loop restarts over and over), so it cannot say how
-// long a changed machine has had to pass its checks.
-func changedAt(m *fly.Machine) time.Time {
-	var latest time.Time
+// else its creation; updated says it was an update. Fly's updated_at moves
+// on every state change (a machine in a crash loop restarts over and
+// over), so it cannot say how long a changed machine has had to pass its
+// checks.
+func changedAt(m *fly.Machine) (at time.Time, updated bool) {
 	for _, e := range m.Events {
 		if e == nil || e.Type != "update" {
 			continue
 		}
-		if t := e.Time(); t.After(latest) {
-			latest = t
+		if t := e.Time(); t.After(at) {
+			at = t
 		}
 	}
-	if !latest.IsZero() {
-		return latest
+	if !at.IsZero() {
+		return at, true
 	}
 	created, _ := time.Parse(time.RFC3339, m.CreatedAt)
-	return created
+	return created, false
 }
 
 // healthTimeout is the plan's rollout.healthTimeoutSeconds.

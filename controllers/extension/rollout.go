@@ -76,7 +76,7 @@ func planRollout(in rolloutInput) rolloutStep {
 		}
 	}
 	rolling := len(in.drifted) > 0 || in.wasRolling
-	if failed := failedChange(in, drifted); failed != nil && rolling {
+	if failed, byUpdate := failedChange(in, drifted); failed != nil && (rolling || byUpdate) {
 		// (A machine of a new extension that will not pass its checks is
 		// no rollout's: MachinesReady says ChecksFailing, and the
 		// progressDeadline turns it into an error for Fly.)
@@ -87,7 +87,7 @@ func planRollout(in rolloutInput) rolloutStep {
 		return step
 	}
 	if len(in.drifted) == 0 {
-		if in.wasRolling && unavailable > 0 {
+		if (in.wasRolling || updatedAndSettling(in, drifted)) && unavailable > 0 {
 			// The last change is not done until its machine serves.
 			step.phase = jetwayv1.RolloutProgressing
 			step.message = fmt.Sprintf("Waiting for changed machines to pass their checks; %d of %d machines on the new config", step.updated, step.total)
@@ -136,21 +136,48 @@ func planRollout(in rolloutInput) rolloutStep {
 }
 
 // failedChange is the first machine on the new config that has not become
-// healthy within the health timeout of its change, nil when none has.
-func failedChange(in rolloutInput, drifted map[*fly.Machine]bool) *fly.Machine {
+// healthy within the health timeout of its change, nil when none has;
+// byUpdate says Fly's events show that change was an update, so it is a
+// rollout's, whatever status remembers (a pass whose status write was lost
+// after it updated the machine leaves no Progressing behind).
+func failedChange(in rolloutInput, drifted map[*fly.Machine]bool) (_ *fly.Machine, byUpdate bool) {
 	var failed []*fly.Machine
+	updated := map[*fly.Machine]bool{}
 	for _, m := range in.keep {
 		if drifted[m] || in.health(m).healthy {
 			continue
 		}
-		if at := changedAt(m); !at.IsZero() && in.now.Sub(at) > in.healthTimeout {
+		if at, byUpd := changedAt(m); !at.IsZero() && in.now.Sub(at) > in.healthTimeout {
 			failed = append(failed, m)
+			// A change that fails within a few timeouts is the change's;
+			// a machine failing long after is an outage (ChecksFailing).
+			updated[m] = byUpd && in.now.Sub(at) < changeOwnsFailureFor*in.healthTimeout
 		}
 	}
 	if len(failed) == 0 {
-		return nil
+		return nil, false
 	}
-	return rolloutOrder(failed)[0]
+	first := rolloutOrder(failed)[0]
+	return first, updated[first]
+}
+
+// changeOwnsFailureFor is, in health timeouts, how long after an update a
+// machine's failure is taken for the update's.
+const changeOwnsFailureFor = 3
+
+// updatedAndSettling reports whether a machine on the new config was
+// updated within the health timeout and does not serve yet: a rollout's
+// last step still under way, whatever status remembers.
+func updatedAndSettling(in rolloutInput, drifted map[*fly.Machine]bool) bool {
+	for _, m := range in.keep {
+		if drifted[m] || in.health(m).healthy {
+			continue
+		}
+		if at, byUpdate := changedAt(m); byUpdate && in.now.Sub(at) <= in.healthTimeout {
+			return true
+		}
+	}
+	return false
 }
 
 // rolloutOrder is replicas by region, then the primary.

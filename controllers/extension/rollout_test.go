@@ -152,3 +152,26 @@ func TestRolloutWaitsForASettlingMachine(t *testing.T) {
 		t.Errorf("changed %v while scl was starting (maxUnavailable 1)", ids(s.update))
 	}
 }
+
+// TestRolloutStateComesFromFlyWhenStatusWasLost: a pass whose status write
+// was lost after it updated the last machine leaves no Progressing behind;
+// the update event on Fly still makes the settling machine a rollout's,
+// and its failure a pause.
+func TestRolloutStateComesFromFlyWhenStatusWasLost(t *testing.T) {
+	f := newRolloutFixture()
+	for _, id := range []string{"c", "s", "p"} {
+		f.changedTo(id, flygo.Passing)
+	}
+	f.byID["p"].Checks[0].Status = flygo.Critical
+	f.last = jetwayv1.RolloutComplete // what the stale status says
+	if s := f.stepWith(1, 10*time.Second); s.phase != jetwayv1.RolloutProgressing {
+		t.Errorf("settling after an update, status lost: phase %s, want Progressing", s.phase)
+	}
+	if s := f.stepWith(1, 61*time.Second); s.phase != jetwayv1.RolloutPaused || s.failed.ID != "p" {
+		t.Errorf("failing after an update, status lost: phase %s, want Paused at p", s.phase)
+	}
+	// Long after the update, a failing machine is an outage, not a change.
+	if s := f.stepWith(1, 10*time.Minute); s.phase != jetwayv1.RolloutComplete {
+		t.Errorf("failing ten timeouts after its update: phase %s, want Complete", s.phase)
+	}
+}
