@@ -298,11 +298,17 @@ func (r *Reconciler) extensionsOnPlan(ctx context.Context, obj client.Object) []
 	}
 	var out []reconcile.Request
 	for _, e := range exts.Items {
-		if e.Spec.Plan == plan.Name || (e.Spec.Plan == "" && plan.Spec.Default) {
+		if onPlan(&e, plan) {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&e)})
 		}
 	}
 	return out
+}
+
+// onPlan reports whether e runs on plan: it names the plan, or names none
+// and plan is a default plan.
+func onPlan(e *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan) bool {
+	return e.Spec.Plan == plan.Name || (e.Spec.Plan == "" && plan.Spec.Default)
 }
 
 // SetupWithManager registers the controller. Status writes do not change

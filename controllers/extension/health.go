@@ -115,15 +115,7 @@ func declaredChecks(m *fly.Machine) int {
 // over), so it cannot say how long a changed machine has had to pass its
 // checks.
 func changedAt(m *fly.Machine) (at time.Time, updated bool) {
-	for _, e := range m.Events {
-		if e == nil || e.Type != "update" {
-			continue
-		}
-		if t := e.Time(); t.After(at) {
-			at = t
-		}
-	}
-	if !at.IsZero() {
+	if at = latestEvent(m, "update", ""); !at.IsZero() {
 		return at, true
 	}
 	created, _ := time.Parse(time.RFC3339, m.CreatedAt)
@@ -181,9 +173,16 @@ const checkSlack = 150 * time.Millisecond
 
 // startedAt is when m last reached "started", by its events.
 func startedAt(m *fly.Machine) time.Time {
+	return latestEvent(m, "start", flygo.MachineStateStarted)
+}
+
+// latestEvent is the time of m's latest event of kind (with status, unless
+// it is ""), zero for none. Not fly-go's GetLatestEventOfType: that takes
+// the first in the list, which holds only for Fly's newest-first order.
+func latestEvent(m *fly.Machine, kind, status string) time.Time {
 	var latest time.Time
 	for _, e := range m.Events {
-		if e != nil && e.Type == "start" && e.Status == flygo.MachineStateStarted && e.Time().After(latest) {
+		if e != nil && e.Type == kind && (status == "" || e.Status == status) && e.Time().After(latest) {
 			latest = e.Time()
 		}
 	}

@@ -25,7 +25,7 @@ import (
 func (r *Reconciler) rollOut(ctx context.Context, ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, set machineSetPlan,
 	configs *desiredConfigs, volumes map[jetwayv1.MachineKey]string, vols []fly.Volume, created int) (rolloutStep, error) {
 	sleepy := autostops(plan)
-	maxUnavailable := plan.Spec.Rollout.Limits().MaxUnavailable
+	maxUnavailable, state := plan.Spec.Rollout.Limits().MaxUnavailable, rolloutState(ext)
 	var changing []*fly.Machine
 	for k, m := range set.keep {
 		if drifted(m, configs.hash(k), plan.Spec.Image) {
@@ -38,7 +38,7 @@ func (r *Reconciler) rollOut(ctx context.Context, ext *jetwayv1.Extension, plan 
 		maxUnavailable: maxUnavailable,
 		healthTimeout:  healthTimeout(plan),
 		now:            time.Now(),
-		wasRolling:     rolloutState(ext) == jetwayv1.RolloutProgressing || rolloutState(ext) == jetwayv1.RolloutPaused,
+		wasRolling:     state == jetwayv1.RolloutProgressing || state == jetwayv1.RolloutPaused,
 	})
 	if len(step.update) > 0 {
 		peers, lerr := r.peersOnPlan(ctx, plan)
@@ -145,9 +145,9 @@ func (r *Reconciler) peersOnPlan(ctx context.Context, plan *jetwayv1.ExtensionPl
 		return nil, err
 	}
 	var out []jetwayv1.Extension
-	for _, e := range list.Items {
-		if e.Spec.Plan == plan.Name || (e.Spec.Plan == "" && plan.Spec.Default) {
-			out = append(out, e)
+	for i := range list.Items {
+		if onPlan(&list.Items[i], plan) {
+			out = append(out, list.Items[i])
 		}
 	}
 	return out, nil
