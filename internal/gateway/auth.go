@@ -56,7 +56,31 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, boo
 		s.reject(w, r, err)
 		return nil, false
 	}
+	if !s.claimNonce(w, r, params) {
+		return nil, false
+	}
 	return message, true
+}
+
+// claimNonce records the nonce of a request that changes something in the
+// cluster-wide ledger, once every local check has passed (so unsigned or
+// stale traffic writes nothing). A GET changes nothing, so its replay to
+// another replica is harmless and costs no write. On failure it has
+// already answered: 401 for a replay, 503 when the ledger could not say.
+func (s *Server) claimNonce(w http.ResponseWriter, r *http.Request, p signing.Params) bool {
+	if s.cfg.ReplayLedger == nil || r.Method == http.MethodGet {
+		return true
+	}
+	fresh, err := s.cfg.ReplayLedger.Claim(r.Context(), p.Nonce, s.cfg.Verifier.AcceptedUntil(p.Timestamp))
+	if err != nil {
+		s.internalError(w, r, err)
+		return false
+	}
+	if !fresh {
+		s.reject(w, r, signing.Replayed())
+		return false
+	}
+	return true
 }
 
 // reject answers a failed verification: 401 with the reason for a

@@ -34,6 +34,12 @@ type Config struct {
 	BasePath string
 	// Verifier checks Fly's signatures.
 	Verifier *signing.Verifier
+	// ReplayLedger, when set, claims the nonce of every accepted request
+	// that changes something, cluster-wide, so a request replayed to
+	// another replica is refused as it is on the one that took it (package
+	// replay). Nil leaves replay protection to the Verifier's own store:
+	// enough for a single replica.
+	ReplayLedger NonceLedger
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	MaxBodyBytes int64
 	// Domain is the provider-wide naming the controllers use too: the
@@ -65,6 +71,13 @@ type Config struct {
 	// the caches the handlers read, so the first requests after a start do
 	// not each wait for an informer to sync. Nil listens at once.
 	WarmUp func(context.Context) error
+}
+
+// NonceLedger claims request nonces across replicas (replay.Ledger).
+type NonceLedger interface {
+	// Claim records nonce as used until until and reports whether it was
+	// unused; an error means the ledger could not tell.
+	Claim(ctx context.Context, nonce string, until time.Time) (fresh bool, err error)
 }
 
 // BrowserRoutes registers browser-facing routes (the dashboard package).

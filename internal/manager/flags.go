@@ -31,6 +31,7 @@ type Flags struct {
 	PollInterval    time.Duration
 	Concurrency     int
 	StateDir        string
+	LocalNoncesOnly bool
 	MetricsAddr     string
 	PprofAddr       string
 	ProbeAddr       string
@@ -77,6 +78,7 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.WedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
 	fs.DurationVar(&f.StalledRecheck, "stalled-recheck", 15*time.Minute, "How often a Stalled extension is tried again without any change, in case the cause went away on Fly's side (0: only on a change)")
 	fs.StringVar(&f.StateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
+	fs.BoolVar(&f.LocalNoncesOnly, "local-nonces-only", false, "Keep replay protection to each replica's own nonce store, saving one API server write per changing request; safe only when a single replica serves Fly")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
 	fs.StringVar(&f.ProbeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
@@ -141,8 +143,9 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			GracePeriod: f.SweepGrace,
 			DryRun:      f.SweepDryRun,
 		},
-		StateDir:     f.StateDir,
-		TombstoneTTL: f.TombstoneTTL,
+		StateDir:        f.StateDir,
+		LocalNoncesOnly: f.LocalNoncesOnly,
+		TombstoneTTL:    f.TombstoneTTL,
 		Billing: billing.Settings{
 			Currency:   f.BillingCurrency,
 			CloseGrace: f.BillingGrace,

@@ -37,6 +37,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
+	"github.com/jetway-dev/jetway/internal/replay"
 	"github.com/jetway-dev/jetway/internal/signing"
 	"github.com/jetway-dev/jetway/internal/webhook"
 )
@@ -75,6 +76,11 @@ type Options struct {
 	SharedSecrets [][]byte
 	// StateDir holds the nonce store.
 	StateDir string
+	// LocalNoncesOnly leaves replay protection to each replica's own nonce
+	// store: no cluster-wide record of accepted nonces (package replay),
+	// so no API server write per changing request, and a request replayed
+	// to another replica is not caught. Only for a single replica.
+	LocalNoncesOnly bool
 
 	// Fly configures the Machines API client; FlyClient, if set, is used
 	// instead (tests).
@@ -262,6 +268,18 @@ func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names 
 		}
 	}
 
+	if !opts.LocalNoncesOnly {
+		// Every replica's gateway writes records; the leader sweeps them.
+		if err := mgr.Add(&sweepers.NonceRecordSweeper{
+			Client:    client.WithFieldOwner(mgr.GetClient(), string(sweepers.NonceRecordSweeperFieldOwner)),
+			Reader:    mgr.GetAPIReader(),
+			Namespace: names.ClaimsNamespace, Interval: time.Minute,
+			Log: opts.Log.WithName("nonce-record-sweeper"),
+		}); err != nil {
+			return fmt.Errorf("add nonce record sweeper: %w", err)
+		}
+	}
+
 	if opts.TombstoneTTL > 0 {
 		if err := mgr.Add(&sweepers.TombstoneSweeper{
 			Client: client.WithFieldOwner(mgr.GetClient(), string(sweepers.TombstoneSweeperFieldOwner)),
@@ -284,6 +302,10 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 	}
 	gcfg := opts.Gateway
 	gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
+	if !opts.LocalNoncesOnly {
+		gcfg.ReplayLedger = &replay.Ledger{Client: mgr.GetClient(), Live: mgr.GetAPIReader(),
+			Namespace: names.ClaimsNamespace, Holder: replicaName()}
+	}
 	gcfg.Domain = names
 	gcfg.Billing = opts.Billing
 	dash, err := newDashboard(ctx, mgr, opts, names)
@@ -305,6 +327,19 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 		return nil, errors.Join(fmt.Errorf("add gateway: %w", err), nonces.Close())
 	}
 	return func() { _ = nonces.Close() }, nil
+}
+
+// replicaName names this process in the records it writes: the pod's name
+// (POD_NAME from the downward API, else the hostname, which Kubernetes sets
+// to the pod's name).
+func replicaName() string {
+	if name := os.Getenv("POD_NAME"); name != "" {
+		return name
+	}
+	if host, err := os.Hostname(); err == nil {
+		return host
+	}
+	return "jetway"
 }
 
 // newDashboard builds the SSO endpoints and dashboard pages the gateway

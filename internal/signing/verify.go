@@ -54,10 +54,7 @@ func (v *Verifier) Verify(message []byte, signature string, p Params, expectedUR
 	if v.Now != nil {
 		now = v.Now()
 	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = DefaultMaxSkew
-	}
+	skew := v.maxSkew()
 	if off := now.Sub(p.Timestamp); off.Abs() > skew {
 		dir := "in the past"
 		if off < 0 {
@@ -81,9 +78,30 @@ func (v *Verifier) Verify(message []byte, signature string, p Params, expectedUR
 		return fmt.Errorf("verify request: %w", err)
 	}
 	if !fresh {
-		return reject(CodeReplayedNonce, "The request nonce was already used; every request needs a new nonce.")
+		return Replayed()
 	}
 	return nil
+}
+
+func (v *Verifier) maxSkew() time.Duration {
+	if v.MaxSkew <= 0 {
+		return DefaultMaxSkew
+	}
+	return v.MaxSkew
+}
+
+// AcceptedUntil is the last moment a request stamped at timestamp passes
+// the timestamp check on a clock like ours: a record of its nonce kept
+// until then (plus any clock difference between replicas) catches every
+// replay of it.
+func (v *Verifier) AcceptedUntil(timestamp time.Time) time.Time {
+	return timestamp.Add(v.maxSkew())
+}
+
+// Replayed is the rejection of a nonce already used, here or, through a
+// shared record, on another replica.
+func Replayed() *Error {
+	return reject(CodeReplayedNonce, "The request nonce was already used; every request needs a new nonce.")
 }
 
 func hasSecret(secrets [][]byte) bool {
