@@ -10,7 +10,7 @@ import "sigs.k8s.io/controller-runtime/pkg/client"
 
 // The sweepers' field managers.
 const (
-	OrphanSweeperFieldOwner    = client.FieldOwner("jetway-orphan-sweeper")
+	OrphanSweeperFieldOwner      = client.FieldOwner("jetway-orphan-sweeper")
 	TombstoneSweeperFieldOwner   = client.FieldOwner("jetway-tombstone-sweeper")
 	NonceRecordSweeperFieldOwner = client.FieldOwner("jetway-nonce-record-sweeper")
 )
