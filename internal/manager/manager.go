@@ -329,13 +329,9 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 	return func() { _ = nonces.Close() }, nil
 }
 
-// replicaName names this process in the records it writes: the pod's name
-// (POD_NAME from the downward API, else the hostname, which Kubernetes sets
-// to the pod's name).
+// replicaName names this process in the records it writes: the hostname,
+// which Kubernetes sets to the pod's name.
 func replicaName() string {
-	if name := os.Getenv("POD_NAME"); name != "" {
-		return name
-	}
 	if host, err := os.Hostname(); err == nil {
 		return host
 	}

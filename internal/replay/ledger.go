@@ -55,6 +55,8 @@ type Ledger struct {
 // to this replica or to any other. An error means the API server could not
 // say: the caller must not serve the request.
 func (l *Ledger) Claim(ctx context.Context, nonce string, until time.Time) (fresh bool, err error) {
+	began := time.Now()
+	defer func() { observeClaim(began, fresh, err) }()
 	now := l.now()
 	record := l.record(nonce, now, until.Add(ClockMargin))
 	// Two rounds: a record found expired and swept between our create and
