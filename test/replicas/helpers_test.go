@@ -24,8 +24,8 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
-	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
+	"github.com/jetway-dev/jetway/internal/dev/flysim"
 )
 
 // externalURL is the one origin Fly signs for: the Service in front of
