@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -162,11 +163,15 @@ func TestARequestReplayedToAnyReplicaChangesNothing(t *testing.T) {
 // it included, and expects each to refuse it as replayed.
 func (c *cluster) expectReplayedEverywhere(t *testing.T, req captured) {
 	t.Helper()
+	line := fmt.Sprintf("%-6s %-28s", req.method, req.target.Path)
 	for i := range c.managers {
-		if got := c.sendTo(t, i, req); got != replayed {
+		got := c.sendTo(t, i, req)
+		if got != replayed {
 			t.Fatalf("%s %s replayed to replica %d: HTTP %d %q, want 401 replayed_nonce", req.method, req.target.Path, i, got.status, got.code)
 		}
+		line += fmt.Sprintf("  replica %d: %d %s", i, got.status, got.code)
 	}
+	t.Log("replayed " + line)
 }
 
 func (c *cluster) extensions(t *testing.T) []jetwayv1.Extension {
