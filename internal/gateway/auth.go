@@ -34,7 +34,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, boo
 			s.reject(w, r, s.cfg.Verifier.Verify(body, r.Header.Get("X-Signature"), signing.Params{}, ""))
 			return nil, false
 		}
-		params, err = signing.ParamsFromJSON(body)
+		params, err = signing.ParamsFromBody(body, r.URL.Query())
 		if err != nil {
 			var se *signing.Error
 			if errors.As(err, &se) {
@@ -88,6 +88,7 @@ func (s *Server) claimNonce(w http.ResponseWriter, r *http.Request, p signing.Pa
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, err error) {
 	var se *signing.Error
 	if errors.As(err, &se) {
+		signingRefusals.WithLabelValues(se.Code).Inc()
 		s.log.Info("Rejected unauthenticated request", "method", r.Method, "path", r.URL.Path, "reason", se.Code)
 		writeError(w, http.StatusUnauthorized, se.Code, se.Message)
 		return

@@ -133,6 +133,9 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 		cfg.MaxInFlight = 256
 	}
 	s := &Server{cfg: cfg, client: c, live: live, scheme: scheme, log: log}
+	if cfg.Verifier.Report == nil {
+		cfg.Verifier.Report = s.reportWaived
+	}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           s.Handler(),
@@ -191,6 +194,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("gateway listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.log.Info("Gateway listening", "addr", ln.Addr().String(), "base", s.cfg.ExternalURL+s.cfg.BasePath)
+	s.watchReportOnly(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {

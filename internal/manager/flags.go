@@ -32,6 +32,8 @@ type Flags struct {
 	Concurrency     int
 	StateDir        string
 	LocalNoncesOnly bool
+	ReportOnly      bool
+	ReportOnlyFor   time.Duration
 	MetricsAddr     string
 	PprofAddr       string
 	ProbeAddr       string
@@ -78,6 +80,8 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.WedgedAfter, "machine-wedged-after", 5*time.Minute, "How long a machine may stay starting, stopping etc. before it counts as wedged: replicas are replaced, primaries reported (0: never)")
 	fs.DurationVar(&f.StalledRecheck, "stalled-recheck", 15*time.Minute, "How often a Stalled extension is tried again without any change, in case the cause went away on Fly's side (0: only on a change)")
 	fs.StringVar(&f.StateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
+	fs.BoolVar(&f.ReportOnly, "signing-report-only", false, "Onboarding with Fly: log and count, instead of refusing, a signed url that is not this endpoint and signing parameters sent outside the signed bytes; signatures, timestamps and nonces are always enforced")
+	fs.DurationVar(&f.ReportOnlyFor, "signing-report-only-for", 24*time.Hour, "How long --signing-report-only lasts from the start of the process, then every check refuses again (at most 7 days)")
 	fs.BoolVar(&f.LocalNoncesOnly, "local-nonces-only", false, "Keep replay protection to each replica's own nonce store, saving one API server write per changing request; safe only when a single replica serves Fly")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
@@ -143,9 +147,11 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			GracePeriod: f.SweepGrace,
 			DryRun:      f.SweepDryRun,
 		},
-		StateDir:        f.StateDir,
-		LocalNoncesOnly: f.LocalNoncesOnly,
-		TombstoneTTL:    f.TombstoneTTL,
+		StateDir:             f.StateDir,
+		LocalNoncesOnly:      f.LocalNoncesOnly,
+		SigningReportOnly:    f.ReportOnly,
+		SigningReportOnlyFor: f.ReportOnlyFor,
+		TombstoneTTL:         f.TombstoneTTL,
 		Billing: billing.Settings{
 			Currency:   f.BillingCurrency,
 			CloseGrace: f.BillingGrace,

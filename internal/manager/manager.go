@@ -42,6 +42,10 @@ import (
 	"github.com/jetway-dev/jetway/internal/webhook"
 )
 
+// MaxReportOnly bounds report-only signing: it is for onboarding, and a
+// forgotten setting must not leave the url check off for good.
+const MaxReportOnly = 7 * 24 * time.Hour
+
 // Options configure a Jetway process.
 type Options struct {
 	// RestConfig reaches the Kubernetes API server.
@@ -81,6 +85,11 @@ type Options struct {
 	// so no API server write per changing request, and a request replayed
 	// to another replica is not caught. Only for a single replica.
 	LocalNoncesOnly bool
+	// SigningReportOnly runs the signature check report-only for
+	// SigningReportOnlyFor from the start (signing.Verifier,
+	// ReportOnlyUntil), which must be positive and at most MaxReportOnly.
+	SigningReportOnly    bool
+	SigningReportOnlyFor time.Duration
 
 	// Fly configures the Machines API client; FlyClient, if set, is used
 	// instead (tests).
@@ -134,6 +143,9 @@ func must(err error) {
 func Run(ctx context.Context, opts Options) error {
 	if opts.RestConfig == nil {
 		return errors.New("no Kubernetes API configuration")
+	}
+	if opts.SigningReportOnly && (opts.SigningReportOnlyFor <= 0 || opts.SigningReportOnlyFor > MaxReportOnly) {
+		return fmt.Errorf("--signing-report-only-for must be more than 0 and at most %s (report-only is for onboarding), got %s", MaxReportOnly, opts.SigningReportOnlyFor)
 	}
 	scheme := NewScheme()
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
@@ -302,6 +314,9 @@ func addGateway(ctx context.Context, mgr ctrl.Manager, opts Options, names domai
 	}
 	gcfg := opts.Gateway
 	gcfg.Verifier = &signing.Verifier{Secrets: opts.SharedSecrets, Nonces: nonces}
+	if opts.SigningReportOnly {
+		gcfg.Verifier.ReportOnlyUntil = time.Now().Add(opts.SigningReportOnlyFor)
+	}
 	if !opts.LocalNoncesOnly {
 		gcfg.ReplayLedger = &replay.Ledger{Client: mgr.GetClient(), Live: mgr.GetAPIReader(),
 			Namespace: names.ClaimsNamespace, Holder: replicaName()}

@@ -9,6 +9,7 @@ const (
 	CodeStaleTimestamp   = "stale_timestamp"
 	CodeReplayedNonce    = "replayed_nonce"
 	CodeURLMismatch      = "url_mismatch"
+	CodeUnsignedParams   = "unsigned_params"
 )
 
 // Error is a rejection of the request itself (the gateway answers 401), as

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -56,7 +57,7 @@ func FuzzParamsFromJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := ParamsFromJSON(body)
 		if err != nil {
-			if p != (Params{}) {
+			if !reflect.DeepEqual(p, Params{}) {
 				t.Fatalf("error %v came with non-zero params %+v", err, p)
 			}
 			var se *Error

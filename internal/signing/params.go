@@ -19,6 +19,41 @@ type Params struct {
 	HasTimestamp bool
 	Nonce        string
 	URL          string
+	// Unsigned names the parameters that were not in the signed bytes but
+	// in the query string of a POST or PATCH, whose signature covers only
+	// the body. Verify refuses them, but in report-only mode (Verifier).
+	Unsigned []string
+}
+
+// ParamsFromBody reads a POST/PATCH's parameters from its body, as
+// ParamsFromJSON; one missing there but present in the query string is
+// taken from there and named in Unsigned, so that Verify can say where it
+// was, or accept it while onboarding.
+func ParamsFromBody(body []byte, query url.Values) (Params, error) {
+	p, err := ParamsFromJSON(body)
+	if err != nil {
+		return p, err
+	}
+	if len(missingParams(p)) == 0 || len(query) == 0 {
+		return p, nil
+	}
+	q, err := ParamsFromQuery(query)
+	if err != nil {
+		return Params{}, err
+	}
+	if !p.HasTimestamp && q.HasTimestamp {
+		p.Timestamp, p.HasTimestamp = q.Timestamp, true
+		p.Unsigned = append(p.Unsigned, "timestamp")
+	}
+	if p.Nonce == "" && q.Nonce != "" {
+		p.Nonce = q.Nonce
+		p.Unsigned = append(p.Unsigned, "nonce")
+	}
+	if p.URL == "" && q.URL != "" {
+		p.URL = q.URL
+		p.Unsigned = append(p.Unsigned, "url")
+	}
+	return p, nil
 }
 
 // ParamsFromJSON reads the top-level "timestamp", "nonce" and "url" fields of

@@ -23,6 +23,32 @@ type Verifier struct {
 	Nonces *NonceStore
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// ReportOnlyUntil, while the clock is before it, turns two checks into
+	// reports, for onboarding with Fly: the url match, and parameters sent
+	// outside the signed bytes. Such a request is verified as if they
+	// passed, and Report hears what would have refused it. The signature,
+	// the parameters' presence, the timestamp window and the nonce are
+	// always enforced. The zero time is strict.
+	ReportOnlyUntil time.Time
+	// Report is told each refusal report-only waived; nil drops them.
+	Report func(*Error)
+}
+
+// ReportOnly reports whether report-only mode is on at now.
+func (v *Verifier) ReportOnly(now time.Time) bool { return now.Before(v.ReportOnlyUntil) }
+
+// waive reports err instead of refusing when report-only is on at now,
+// and returns the error to refuse with otherwise.
+func (v *Verifier) waive(err error, now time.Time) error {
+	var se *Error
+	if !errors.As(err, &se) || !v.ReportOnly(now) {
+		return err
+	}
+	if v.Report != nil {
+		v.Report(se)
+	}
+	return nil
 }
 
 // Verify checks, in this order: the signature is present and valid; the
@@ -47,12 +73,20 @@ func (v *Verifier) Verify(message []byte, signature string, p Params, expectedUR
 	if missing := missingParams(p); len(missing) > 0 {
 		return reject(CodeMissingParam, fmt.Sprintf("The signed request is missing %s.", strings.Join(missing, ", ")))
 	}
-	if err := checkURL(p.URL, expectedURL); err != nil {
-		return err
-	}
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
+	}
+	if len(p.Unsigned) > 0 {
+		unsigned := reject(CodeUnsignedParams, fmt.Sprintf(
+			"The signed body is missing %s, sent in the query string instead, which the signature does not cover; send them as body fields.",
+			strings.Join(p.Unsigned, ", ")))
+		if err := v.waive(unsigned, now); err != nil {
+			return err
+		}
+	}
+	if err := v.waive(checkURL(p.URL, expectedURL), now); err != nil {
+		return err
 	}
 	skew := v.maxSkew()
 	if off := now.Sub(p.Timestamp); off.Abs() > skew {
