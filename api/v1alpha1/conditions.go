@@ -123,6 +123,13 @@ const NotifyFinalizer = "jetway.dev/notify-fly"
 // cost it measures. As Cluster API's cluster.x-k8s.io/paused.
 const AnnotationPaused = "jetway.dev/paused"
 
+// AnnotationMachineEvent is set on an Extension when Fly reports one of its
+// machines changed. It only asks the Extension controller for a look at
+// Fly, at most once per --machine-event-interval: an event is a hint,
+// never the truth, so a duplicate, out-of-order or forged one cannot put a
+// wrong state in status, and a flood costs one look per interval.
+const AnnotationMachineEvent = "jetway.dev/machine-event"
+
 // AnnotationOrigin records who created an Extension; the gateway writes
 // OriginFly, so Fly is not told about a resource it created itself.
 const (

@@ -161,9 +161,9 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 		// it sends the provider, and the proxy that stops idle machines of
 		// plans with autostop.
 		WebhookSecret: webhookSecret,
-		EventsURL:     strings.TrimSuffix(external, "/") + f.BasePath + "/extensions/events",
-		EventsSecret:  secret,
-		IdleAfter:     idleAfter,
+		// Unsigned, as Fly sends them (its page documents no signature).
+		EventsURL: strings.TrimSuffix(external, "/") + f.BasePath + "/extensions/events",
+		IdleAfter: idleAfter,
 		// Fly's OAuth server too, with Jetway as a registered application.
 		OAuth: &flysim.OAuthOptions{
 			Clients: []flysim.OAuthClient{{

@@ -6,6 +6,7 @@
 package extension
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +71,9 @@ type Settings struct {
 	// Billing prices and times the usage the meter records on every look
 	// (usage.go).
 	Billing billing.Settings
+	// MachineEventInterval is the least time between two looks at Fly that
+	// machine events ask for, per extension (hintedLooks); default 5 s.
+	MachineEventInterval time.Duration
 }
 
 // Reconciler reconciles an Extension against Fly.
@@ -326,9 +330,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&jetwayv1.Extension{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
-			predicate.AnnotationChangedPredicate{},
+			annotationsChangedBesidesHint{},
 			finalizersChanged{},
 		))).
+		// Fly's machine events, passed on by the gateway, at most one look
+		// per interval.
+		Watches(&jetwayv1.Extension{}, &hintedLooks{interval: cmp.Or(r.Settings.MachineEventInterval, defaultEventInterval)}).
 		Owns(&externaldns.DNSEndpoint{}).
 		// A plan change (new image, a plan created that a Stalled extension
 		// waits for) must reach the extensions on that plan.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,14 +15,7 @@ import (
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/domain"
-	"github.com/jetway-dev/jetway/internal/signing"
 )
-
-// AnnotationMachineEvent is set on an Extension when Fly reports one of its
-// machines changed. It only pokes the Extension controller, which then reads
-// the machines from Fly: an event is a hint, never the truth, so duplicate
-// and out-of-order events cannot put a wrong state in status.
-const AnnotationMachineEvent = "jetway.dev/machine-event"
 
 // machineEvent is the data of Fly's io.fly.machine.* events.
 type machineEvent struct {
@@ -34,8 +26,13 @@ type machineEvent struct {
 }
 
 // handleEvents takes machine events from Fly as CloudEvents, in binary or
-// structured mode. Every well-formed, signed event is acknowledged (202),
-// even one about a machine Jetway does not know, so Fly does not retry it.
+// structured mode, as Fly sends them: Fly's page documents no signature, so
+// by default none is asked for (Config.Events.Auth). An event is only a
+// hint: it asks for a fresh look at Fly, at most once per extension per
+// interval (hintLimiter, and the controller's own limit), so a forged or
+// flooded event costs at most that look. Every well-formed event is
+// acknowledged (202), even one about a machine Jetway does not know, so
+// Fly does not retry it.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
@@ -53,33 +50,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_event", "The request is not a CloudEvent: "+err.Error())
 		return
 	}
-	message := body
-	if r.Header.Get("ce-id") != "" { // binary mode: attributes in headers
-		message = signing.EventMessage(ev.ID(), ev.Type(), ev.Source(), r.Header.Get("ce-time"), body)
-	}
-	if !signing.Valid(s.cfg.Verifier.Secrets, message, r.Header.Get("X-Signature")) {
-		s.reject(w, r, &signing.Error{Code: signing.CodeBadSignature, Message: "The X-Signature header is not a valid HMAC-SHA256 of the event with the shared secret."})
+	if !s.eventAuthentic(w, r, ev, body) {
 		return
-	}
-	now := time.Now()
-	skew := s.cfg.Verifier.MaxSkew
-	if skew <= 0 {
-		skew = signing.DefaultMaxSkew
-	}
-	if ev.Time().IsZero() || ev.Time().Sub(now) > skew || now.Sub(ev.Time()) > skew {
-		s.reject(w, r, &signing.Error{Code: signing.CodeStaleTimestamp, Message: "The event's time is missing or too far from the provider's clock."})
-		return
-	}
-	if s.cfg.Verifier.Nonces != nil {
-		fresh, err := s.cfg.Verifier.Nonces.Remember("ce:"+ev.Source()+":"+ev.ID(), now)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		if !fresh {
-			writeJSON(w, http.StatusAccepted, map[string]string{"status": "duplicate"})
-			return
-		}
 	}
 	if !strings.HasPrefix(ev.Type(), "io.fly.machine.") {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": "not a machine event"})
@@ -93,6 +65,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if data.Status == "" {
 		data.Status = strings.TrimPrefix(ev.Type(), "io.fly.machine.")
 	}
+	if data.AppName == "" {
+		data.AppName = appOfSource(ev.Source())
+	}
 	ext, err := s.extensionOfMachine(r, data)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -102,17 +77,26 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": "unknown machine"})
 		return
 	}
-	s.recordMachineEvent(ext, data)
-	patch := client.MergeFrom(ext.DeepCopy())
-	if ext.Annotations == nil {
-		ext.Annotations = map[string]string{}
-	}
-	ext.Annotations[AnnotationMachineEvent] = ev.Time().UTC().Format(time.RFC3339Nano)
-	if err := s.client.Patch(r.Context(), ext, patch, fieldOwner); client.IgnoreNotFound(err) != nil {
+	folded, err := s.hints.hint(r.Context(), objectKey(ext), data)
+	if err != nil {
 		s.internalError(w, r, fmt.Errorf("poke extension: %w", err))
 		return
 	}
+	if folded {
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "look": "folded into the next look"})
+		return
+	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+}
+
+// appOfSource reads the app from a source like /apps/<app>/machines/<id>,
+// for an event whose data names no app (Fly's sample has none).
+func appOfSource(source string) string {
+	parts := strings.Split(strings.Trim(source, "/"), "/")
+	if len(parts) >= 2 && parts[0] == "apps" {
+		return parts[1]
+	}
+	return ""
 }
 
 // extensionOfMachine finds the extension a machine belongs to: by the

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -20,7 +24,7 @@ import (
 
 const eventSecret = "event-secret"
 
-func eventServer(t *testing.T) (*Server, client.Client) {
+func eventServer(t *testing.T, events EventSettings) (*Server, client.Client) {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := jetwayv1.AddToScheme(scheme); err != nil {
@@ -32,7 +36,7 @@ func eventServer(t *testing.T) (*Server, client.Client) {
 		Status:     jetwayv1.ExtensionStatus{AppName: "app-1", Machines: []jetwayv1.MachineStatus{{ID: "m1", Region: "mad", Role: "primary"}}},
 	}
 	c := withExtensionIndexes(fake.NewClientBuilder().WithScheme(scheme).WithObjects(ext).WithStatusSubresource(ext)).Build()
-	s := testServer(t, Config{ExternalURL: "http://gw"}, c, scheme, eventSecret)
+	s := testServer(t, Config{ExternalURL: "http://gw", Events: events}, c, scheme, eventSecret)
 	return s, c
 }
 
@@ -51,7 +55,9 @@ func binaryEvent(id, typ string, at time.Time, data any, secret string) *http.Re
 	return req
 }
 
-func TestMachineEvents(t *testing.T) {
+// TestSignedMachineEvents: with --machine-events-auth=hmac, events are
+// checked as Jetway's own contract signs them.
+func TestSignedMachineEvents(t *testing.T) {
 	now := time.Now()
 	started := map[string]any{"machine_id": "m1", "status": "started"}
 	tests := []struct {
@@ -66,9 +72,9 @@ func TestMachineEvents(t *testing.T) {
 		{"machine not in status yet, found by app", func() *http.Request {
 			return binaryEvent("e2", "io.fly.machine.created", now, map[string]any{"machine_id": "m-new", "app_name": "app-1"}, eventSecret)
 		}, 202, true},
-		{"unknown machine is acknowledged and ignored", func() *http.Request {
+		{"machine unknown by id, found by the app of ce-source", func() *http.Request {
 			return binaryEvent("e3", "io.fly.machine.started", now, map[string]any{"machine_id": "other"}, eventSecret)
-		}, 202, false},
+		}, 202, true},
 		{"not a machine event", func() *http.Request {
 			return binaryEvent("e4", "io.fly.app.deployed", now, started, eventSecret)
 		}, 202, false},
@@ -101,7 +107,7 @@ func TestMachineEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := eventServer(t)
+			s, c := eventServer(t, EventSettings{Auth: EventsAuthHMAC})
 			rec := httptest.NewRecorder()
 			s.Handler().ServeHTTP(rec, tt.req())
 			if rec.Code != tt.wantStatus {
@@ -111,7 +117,7 @@ func TestMachineEvents(t *testing.T) {
 			if err := c.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: "ext"}, ext); err != nil {
 				t.Fatal(err)
 			}
-			if _, poked := ext.Annotations[AnnotationMachineEvent]; poked != tt.wantPoke {
+			if _, poked := ext.Annotations[jetwayv1.AnnotationMachineEvent]; poked != tt.wantPoke {
 				t.Fatalf("extension poked = %v, want %v", poked, tt.wantPoke)
 			}
 		})
@@ -119,7 +125,7 @@ func TestMachineEvents(t *testing.T) {
 }
 
 func TestDuplicateMachineEventIsHarmless(t *testing.T) {
-	s, _ := eventServer(t)
+	s, _ := eventServer(t, EventSettings{Auth: EventsAuthHMAC})
 	req := func() *http.Request {
 		return binaryEvent("same-id", "io.fly.machine.started", time.Now(), map[string]any{"machine_id": "m1"}, eventSecret)
 	}
@@ -131,5 +137,92 @@ func TestDuplicateMachineEventIsHarmless(t *testing.T) {
 		if rec.Code != 202 || got["status"] != want {
 			t.Fatalf("delivery %d: %d %v, want 202 %s", i+1, rec.Code, got, want)
 		}
+	}
+}
+
+// TestUnsignedMachineEvents: by default events are taken as Fly sends
+// them, unsigned, and only ask for a look.
+func TestUnsignedMachineEvents(t *testing.T) {
+	s, c := eventServer(t, EventSettings{})
+	// Fly's sample: no app_name, no signature.
+	req := binaryEvent("e1", "io.fly.machine.stopped", time.Now(), map[string]any{"machine_id": "m1", "status": "stopped"}, "")
+	req.Header.Del("X-Signature")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("unsigned event: HTTP %d %s, want 202", rec.Code, rec.Body)
+	}
+	ext := &jetwayv1.Extension{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: "ext"}, ext); err != nil {
+		t.Fatal(err)
+	}
+	if _, poked := ext.Annotations[jetwayv1.AnnotationMachineEvent]; !poked {
+		t.Fatal("an unsigned event for a known machine did not ask for a look")
+	}
+	// A machine of an app Jetway does not know is acknowledged, ignored.
+	req = binaryEvent("e2", "io.fly.machine.created", time.Now(), map[string]any{"machine_id": "m-new"}, "")
+	req.Header.Set("ce-source", "/apps/someone-else/machines/m-new")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted || !bytes.Contains(rec.Body.Bytes(), []byte("unknown machine")) {
+		t.Fatalf("event of an unknown app: HTTP %d %s, want 202 ignored", rec.Code, rec.Body)
+	}
+}
+
+func TestTokenAuthenticatedMachineEvents(t *testing.T) {
+	s, _ := eventServer(t, EventSettings{Auth: EventsAuthToken, Token: []byte("events-token")})
+	for _, tc := range []struct {
+		name string
+		set  func(*http.Request)
+		want int
+	}{
+		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer events-token") }, 202},
+		{"query", func(r *http.Request) { r.URL.RawQuery = "token=events-token" }, 202},
+		{"wrong", func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }, 401},
+		{"none", func(*http.Request) {}, 401},
+	} {
+		req := binaryEvent("id-"+tc.name, "io.fly.machine.started", time.Now(), map[string]any{"machine_id": "m1"}, "")
+		tc.set(req)
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s: HTTP %d %s, want %d", tc.name, rec.Code, rec.Body, tc.want)
+		}
+	}
+	if _, err := New(Config{ExternalURL: "http://gw", Verifier: s.cfg.Verifier, Events: EventSettings{Auth: EventsAuthToken}}, nil, nil, nil, logr.Discard()); err == nil {
+		t.Error("token authentication without a token was accepted")
+	}
+	if _, err := New(Config{ExternalURL: "http://gw", Verifier: s.cfg.Verifier, Events: EventSettings{Auth: "basic"}}, nil, nil, nil, logr.Discard()); err == nil {
+		t.Error("an unknown authentication was accepted")
+	}
+}
+
+// TestAFloodOfEventsFoldsIntoOnePokePerInterval: the first event of a
+// quiet extension pokes at once; the rest within the interval fold into
+// one poke at its end, carrying the latest.
+func TestAFloodOfEventsFoldsIntoOnePokePerInterval(t *testing.T) {
+	var mu sync.Mutex
+	var pokes []string
+	h := &hintLimiter{interval: 200 * time.Millisecond, poke: func(_ context.Context, _ types.NamespacedName, ev machineEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		pokes = append(pokes, ev.Status)
+		return nil
+	}}
+	key := types.NamespacedName{Namespace: "ns", Name: "ext"}
+	for i := range 1000 {
+		if _, err := h.hint(context.Background(), key, machineEvent{MachineID: "m1", Status: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := types.NamespacedName{Namespace: "ns", Name: "other"}
+	if folded, _ := h.hint(context.Background(), other, machineEvent{Status: "x"}); folded {
+		t.Fatal("another extension's first event was folded into this one's")
+	}
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pokes) != 3 || pokes[0] != "0" || pokes[1] != "x" || pokes[2] != "999" {
+		t.Fatalf("pokes %v; want the first event at once, the other extension's, then one trailing poke with the latest (999)", pokes)
 	}
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// MaxInFlight bounds requests worked on at once; more wait up to a
 	// second for a slot, then get 503.
 	MaxInFlight int
+	// Events configures machine events: how they are authenticated and
+	// how often one extension's events may ask for a look.
+	Events EventSettings
 	// Browser serves the browser-facing routes under the same base path:
 	// SSO, the OAuth callback and the dashboard. Nil serves none.
 	Browser BrowserRoutes
@@ -95,6 +98,8 @@ type Server struct {
 	http   *http.Server
 	// recorder records machine events on Extensions; nil records nothing.
 	recorder recorder.EventRecorder
+	// hints rate-limits what machine events ask of the controller.
+	hints *hintLimiter
 }
 
 // WithRecorder makes the gateway record Fly's machine events as
@@ -132,7 +137,22 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256
 	}
+	switch cfg.Events.Auth {
+	case "":
+		cfg.Events.Auth = EventsAuthNone
+	case EventsAuthNone, EventsAuthHMAC:
+	case EventsAuthToken:
+		if len(cfg.Events.Token) == 0 {
+			return nil, errors.New("gateway: machine events with token authentication need a token")
+		}
+	default:
+		return nil, fmt.Errorf("gateway: machine event authentication %q is not none, token or hmac", cfg.Events.Auth)
+	}
+	if cfg.Events.MinInterval <= 0 {
+		cfg.Events.MinInterval = 5 * time.Second
+	}
 	s := &Server{cfg: cfg, client: c, live: live, scheme: scheme, log: log}
+	s.hints = &hintLimiter{interval: cfg.Events.MinInterval, poke: s.pokeExtension}
 	if cfg.Verifier.Report == nil {
 		cfg.Verifier.Report = s.reportWaived
 	}
@@ -195,6 +215,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.log.Info("Gateway listening", "addr", ln.Addr().String(), "base", s.cfg.ExternalURL+s.cfg.BasePath)
 	s.watchReportOnly(ctx)
+	s.hints.ctx = ctx
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {

@@ -34,6 +34,9 @@ type Flags struct {
 	LocalNoncesOnly bool
 	ReportOnly      bool
 	ReportOnlyFor   time.Duration
+	EventsAuth      string
+	EventsToken     string
+	EventInterval   time.Duration
 	MetricsAddr     string
 	PprofAddr       string
 	ProbeAddr       string
@@ -82,6 +85,9 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.StateDir, "state-dir", "/var/lib/jetway", "Directory for the gateway's nonce store")
 	fs.BoolVar(&f.ReportOnly, "signing-report-only", false, "Onboarding with Fly: log and count, instead of refusing, a signed url that is not this endpoint and signing parameters sent outside the signed bytes; signatures, timestamps and nonces are always enforced")
 	fs.DurationVar(&f.ReportOnlyFor, "signing-report-only-for", 24*time.Hour, "How long --signing-report-only lasts from the start of the process, then every check refuses again (at most 7 days)")
+	fs.StringVar(&f.EventsAuth, "machine-events-auth", gateway.EventsAuthNone, "How Fly's machine events are authenticated: none (Fly documents no signature; an event only asks for a rate-limited look), token (--machine-events-token as a Bearer token or token query parameter) or hmac (X-Signature with the provisioning secret, Jetway's own scheme)")
+	fs.StringVar(&f.EventsToken, "machine-events-token", "", "Shared token machine events must carry with --machine-events-auth=token (prefer the environment variable)")
+	fs.DurationVar(&f.EventInterval, "machine-event-interval", 5*time.Second, "Least time between two looks at Fly that one extension's machine events ask for; the events in between fold into one look")
 	fs.BoolVar(&f.LocalNoncesOnly, "local-nonces-only", false, "Keep replay protection to each replica's own nonce store, saving one API server write per changing request; safe only when a single replica serves Fly")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
@@ -124,6 +130,9 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			MaxBodyBytes:  f.MaxBodyBytes,
 			MaxInFlight:   f.MaxInFlight,
 			DefaultRegion: f.DefaultRegion,
+			Events: gateway.EventSettings{
+				Auth: f.EventsAuth, Token: []byte(f.EventsToken), MinInterval: f.EventInterval,
+			},
 		},
 		Dashboard: dashboard.Config{
 			ClientID:       f.OAuthClientID,
@@ -169,6 +178,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			MaxConcurrentReconciles: f.Concurrency,
 			WedgedAfter:             f.WedgedAfter,
 			StalledRecheck:          f.StalledRecheck,
+			MachineEventInterval:    f.EventInterval,
 		},
 	}
 }

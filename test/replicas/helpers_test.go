@@ -44,8 +44,9 @@ type cluster struct {
 }
 
 // startCluster starts n managers with leader election, all serving the
-// gateway behind externalURL. Everything stops when the test ends.
-func startCluster(t *testing.T, n int) *cluster {
+// gateway behind externalURL, each given args too. Everything stops when
+// the test ends.
+func startCluster(t *testing.T, n int, args ...string) *cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -96,6 +97,7 @@ func startCluster(t *testing.T, n int) *cluster {
 				"--fly-webhook-url", flyURL + "/api/hooks/extensions/replicas", "--webhook-secret", webhookSecret,
 				"--poll-interval", "200ms"},
 		}
+		m.Args = append(m.Args, args...)
 		if err := m.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -107,9 +107,9 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 	s.sim = flysim.New(flysim.Options{
 		Token: token, OrgSlug: benchOrg, BootTime: cfg.BootTime, Latency: cfg.FlyLatency,
 		WebhookSecret: webhookSecret,
-		// Fly sends machine events to one URL; the first gateway takes them.
-		EventsURL:    "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
-		EventsSecret: secret,
+		// Fly sends machine events to one URL, unsigned; the first gateway
+		// takes them.
+		EventsURL: "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
 	})
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -74,6 +74,9 @@ func (s *Server) Stats() Stats { return s.machines.Stats() }
 // included (see machines.Server.Requests).
 func (s *Server) Requests() map[string]int { return s.machines.Requests() }
 
+// AppRequests is Requests for one app's routes (/v1/apps/{app}/...).
+func (s *Server) AppRequests(app string) map[string]int { return s.machines.AppRequests(app) }
+
 // SetToken changes the token Fly accepts, as revoking or rotating a Fly
 // API token does: requests with the old one get 401 from then on, on the
 // control API too.

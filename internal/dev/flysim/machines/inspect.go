@@ -148,6 +148,13 @@ func (s *Server) Requests() map[string]int {
 	return maps.Clone(s.requests)
 }
 
+// AppRequests is Requests for the routes under /v1/apps/{app}/ of one app.
+func (s *Server) AppRequests(app string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.appRequests[app])
+}
+
 // WedgeMachine leaves a machine stuck, as Fly's docs describe a wedged
 // machine: it goes to "starting" and never settles. Requests that need a
 // settled machine are refused as for any machine mid-transition, and the

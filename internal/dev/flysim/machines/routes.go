@@ -89,6 +89,12 @@ func (s *Server) plumbed(action string, h func(*http.Request) respond.Reply) htt
 		bufferBody(r)
 		s.mu.Lock()
 		s.requests[action]++
+		if app := r.PathValue("app"); app != "" {
+			if s.appRequests[app] == nil {
+				s.appRequests[app] = map[string]int{}
+			}
+			s.appRequests[app][action]++
+		}
 		delay := s.latencyLocked()
 		s.mu.Unlock()
 

@@ -91,6 +91,7 @@ type Server struct {
 	ipSeq          uint32
 	usedIPs        map[string]bool
 	requests       map[string]int
+	appRequests    map[string]map[string]int // by app, then action
 	orgNet         uint16 // the org's 6PN network number, part of every fdaa: address
 
 	limits      *limiter
@@ -138,6 +139,7 @@ func New(opts Options) *Server {
 		volumesFull: map[string]bool{},
 		usedIPs:     map[string]bool{},
 		requests:    map[string]int{},
+		appRequests: map[string]map[string]int{},
 		orgNet:      orgNetwork(opts.OrgSlug),
 		limits:      newLimiter(),
 		faults:      newFaultState(opts.Faults.withDefaults()),
