@@ -13,8 +13,9 @@
 //	 "data":{"Error":"image not found","Transition":"prepareImage"}}
 //
 // The docs say nothing about signing them or about retries
-// (fly-protocol.md §2.8: "Signing of these: NOT FOUND"), so the sender
-// holds itself to Jetway's contract:
+// (fly-protocol.md §2.8: "Signing of these: NOT FOUND"), so by default the
+// sender signs nothing, as Fly most likely does; given a secret, it signs
+// as Jetway's optional hmac mode expects (X-Signature below):
 //
 //	POST {URL}
 //	ce-specversion: 1.0
@@ -23,7 +24,7 @@
 //	ce-type: io.fly.machine.<state>
 //	ce-time: <RFC3339Nano, UTC>
 //	Content-Type: application/json
-//	X-Signature: <lowercase hex HMAC-SHA256(secret, SigningMessage(...))>
+//	X-Signature: <lowercase hex HMAC-SHA256(secret, SigningMessage(...))>, only with a secret
 //
 //	{"machine_id":"<id>","app_name":"<app>","status":"<state>","data":{...}}
 //
