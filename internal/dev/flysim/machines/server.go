@@ -92,7 +92,7 @@ type Server struct {
 	usedIPs        map[string]bool
 	requests       map[string]int
 	appRequests    map[string]map[string]int // by app, then action
-	orgNet         uint16 // the org's 6PN network number, part of every fdaa: address
+	orgNet         uint16                    // the org's 6PN network number, part of every fdaa: address
 
 	limits      *limiter
 	faults      faultState
