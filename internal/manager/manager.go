@@ -57,6 +57,8 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionNamespace string
 	LeaderElectionID        string
+	// Lease is the leader election's timings; zero ones take the defaults.
+	Lease LeaseTimings
 
 	// Domain is the provider-wide naming (app name prefix, DNS zone, the
 	// name claims' namespace), built once and handed to the gateway, the
@@ -147,6 +149,10 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.SigningReportOnly && (opts.SigningReportOnlyFor <= 0 || opts.SigningReportOnlyFor > MaxReportOnly) {
 		return fmt.Errorf("--signing-report-only-for must be more than 0 and at most %s (report-only is for onboarding), got %s", MaxReportOnly, opts.SigningReportOnlyFor)
 	}
+	lease := opts.Lease.withDefaults()
+	if err := lease.Validate(); err != nil {
+		return err
+	}
 	scheme := NewScheme()
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
 		Scheme:                  scheme,
@@ -158,6 +164,9 @@ func Run(ctx context.Context, opts Options) error {
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// Leaving on shutdown lets a standby take over at once in upgrades.
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &lease.LeaseDuration,
+		RenewDeadline:                 &lease.RenewDeadline,
+		RetryPeriod:                   &lease.RetryPeriod,
 		// Off unless asked for ("" or "0" is off); the profiles show the
 		// process's memory, so bind it where only operators reach.
 		PprofBindAddress: opts.PprofAddr,
