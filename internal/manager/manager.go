@@ -35,6 +35,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/election"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/replay"
@@ -58,7 +59,7 @@ type Options struct {
 	LeaderElectionNamespace string
 	LeaderElectionID        string
 	// Lease is the leader election's timings; zero ones take the defaults.
-	Lease LeaseTimings
+	Lease election.Timings
 
 	// Domain is the provider-wide naming (app name prefix, DNS zone, the
 	// name claims' namespace), built once and handed to the gateway, the
@@ -149,7 +150,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.SigningReportOnly && (opts.SigningReportOnlyFor <= 0 || opts.SigningReportOnlyFor > MaxReportOnly) {
 		return fmt.Errorf("--signing-report-only-for must be more than 0 and at most %s (report-only is for onboarding), got %s", MaxReportOnly, opts.SigningReportOnlyFor)
 	}
-	lease := opts.Lease.withDefaults()
+	lease := opts.Lease.WithDefaults()
 	if err := lease.Validate(); err != nil {
 		return err
 	}

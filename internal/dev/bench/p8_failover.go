@@ -9,7 +9,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
 	"github.com/jetway-dev/jetway/internal/dev/failover"
 	"github.com/jetway-dev/jetway/internal/dev/loadgen"
-	"github.com/jetway-dev/jetway/internal/manager"
+	"github.com/jetway-dev/jetway/internal/election"
 )
 
 // p8Rate is the signed traffic sent to the gateways during P8, requests
@@ -30,7 +30,7 @@ const p8Rate = 20
 // its pod would be. Signed traffic goes to every gateway throughout; a
 // 5xx answer, or a request no gateway answered, fails P8.
 func measureFailover(ctx context.Context, cfg Config) (Result, Result) {
-	lease, retry := manager.DefaultLeaseDuration, manager.DefaultRetryPeriod
+	lease, retry := election.DefaultLeaseDuration, election.DefaultRetryPeriod
 	r := Result{ID: "P8", Figure: "leader SIGKILLed to a new change reconciled by another, p99", Unit: "ms",
 		Floor: ms(lease), Goal: "≤ 10 s, 0 5xx"}
 	g := Result{ID: "P8g", Figure: "leader SIGTERMed to a new change reconciled by another", Unit: "ms",
@@ -86,7 +86,7 @@ func measureFailover(ctx context.Context, cfg Config) (Result, Result) {
 	r.Met = r.Value <= 10_000 && rep.ServerErrors == 0 && rep.Unanswered == 0
 	r.Detail = fmt.Sprintf("p50 %.0f ms, max %.0f ms over %d SIGKILLs of the leader of 3 managers; floor = the lease duration, %s (renew deadline %s, retry %s); "+
 		"traffic %d req/s to every gateway: %d answered, %d 5xx, %d unanswered, %d attempts resent after a refused or cut connection; %s",
-		percentile(took, 50), ms(slices.Max(took)), kills, lease, manager.DefaultRenewDeadline, retry,
+		percentile(took, 50), ms(slices.Max(took)), kills, lease, election.DefaultRenewDeadline, retry,
 		p8Rate, rep.Answered, rep.ServerErrors, rep.Unanswered, rep.Retried, renewals)
 	if len(rep.Samples) > 0 {
 		r.Detail += fmt.Sprintf("; e.g. %q", rep.Samples[0])

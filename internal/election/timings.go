@@ -1,4 +1,8 @@
-package manager
+// Package election holds the manager's leader election timings: their
+// defaults, chosen from measurements, and the rules that keep two
+// replicas from leading at once. It is a leaf, so the harness can read the
+// defaults it measures against without linking the product.
+package election
 
 import (
 	"fmt"
@@ -21,9 +25,9 @@ const (
 	DefaultRetryPeriod   = 500 * time.Millisecond
 )
 
-// LeaseTimings are the leader election's timings (client-go's
+// Timings are the leader election's timings (client-go's
 // LeaderElectionConfig).
-type LeaseTimings struct {
+type Timings struct {
 	// LeaseDuration is how long a standby waits, since it last saw the
 	// lease change, before it takes the lease over.
 	LeaseDuration time.Duration
@@ -34,8 +38,8 @@ type LeaseTimings struct {
 	RetryPeriod time.Duration
 }
 
-// withDefaults fills the zero timings with the defaults.
-func (t LeaseTimings) withDefaults() LeaseTimings {
+// WithDefaults fills the zero timings with the defaults.
+func (t Timings) WithDefaults() Timings {
 	if t.LeaseDuration == 0 {
 		t.LeaseDuration = DefaultLeaseDuration
 	}
@@ -50,7 +54,7 @@ func (t LeaseTimings) withDefaults() LeaseTimings {
 
 // Validate refuses timings under which two replicas could lead at once or
 // client-go would refuse to start.
-func (t LeaseTimings) Validate() error {
+func (t Timings) Validate() error {
 	switch {
 	case t.RetryPeriod <= 0:
 		return fmt.Errorf("--leader-elect-retry-period must be positive, not %s", t.RetryPeriod)
