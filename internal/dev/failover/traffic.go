@@ -53,12 +53,15 @@ type TrafficReport struct {
 }
 
 // attempts is how often one request is sent before it counts as
-// unanswered: every gateway twice, a little apart.
+// unanswered: every gateway of three twice, a little apart.
 const attempts = 6
 
-// Start begins sending until Stop.
+// Start begins sending until Stop. Requests already sent are not cut off
+// by Stop, only by ctx: one being resent when the traffic stops still
+// counts.
 func (t *Traffic) Start(ctx context.Context) {
-	ctx, t.cancel = context.WithCancel(ctx)
+	sending, cancel := context.WithCancel(ctx)
+	t.cancel = cancel
 	rate := max(1, t.Rate)
 	t.wg.Add(1)
 	go func() {
@@ -67,7 +70,7 @@ func (t *Traffic) Start(ctx context.Context) {
 		defer tick.Stop()
 		for n := 0; ; n++ {
 			select {
-			case <-ctx.Done():
+			case <-sending.Done():
 				return
 			case <-tick.C:
 			}
@@ -80,7 +83,8 @@ func (t *Traffic) Start(ctx context.Context) {
 	}()
 }
 
-// Stop ends the traffic, waits for requests in flight, and reports.
+// Stop ends the traffic, waits for the requests in flight to be answered
+// or given up, and reports.
 func (t *Traffic) Stop() TrafficReport {
 	if t.cancel != nil {
 		t.cancel()
@@ -107,13 +111,16 @@ func (t *Traffic) one(ctx context.Context, n int) {
 		call = func(fc *flyside.Client) (*flyside.Response, error) { return fc.Get(ctx, id) }
 	}
 	var lastErr error
+	// Each request starts at the next gateway and tries the others after it
+	// in turn, so its attempts reach every gateway.
+	first := int(t.next.Add(1))
 	for a := range attempts {
-		m := t.Managers[int(t.next.Add(1))%len(t.Managers)]
+		m := t.Managers[(first+a)%len(t.Managers)]
 		fc := &flyside.Client{BaseURL: m.GatewayURL(), Secret: t.Secret, HTTP: httpClient}
 		resp, err := call(fc)
 		if err != nil {
 			if ctx.Err() != nil {
-				return // stopped mid-request: neither sent nor answered
+				return // the run is over: neither sent nor answered
 			}
 			lastErr = err
 			t.count(func(r *TrafficReport) { r.Retried++ })
