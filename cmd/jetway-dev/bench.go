@@ -73,7 +73,7 @@ figures (e.g. --only P1,P6); --scale shrinks every size (0.1 for a quick look).`
 	f := cmd.Flags()
 	f.StringVar(&cfg.Assets, "assets", "", "Folder with kube-apiserver and etcd (make envtest builds them)")
 	f.StringVar(&managerBin, "manager-bin", "", "The jetway binary to run as the manager (default: jetway beside this jetway-dev)")
-	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8,P9,P10); default all")
+	f.StringVar(&only, "only", "", "Comma-separated figures to run (P1,P2,P4,P5,P6,P7,P8,P8g,P9,P10); default all")
 	f.Float64Var(&cfg.Scale, "scale", 1, "Multiply every size (extension counts, load durations) by this")
 	f.StringVar(&jsonPath, "json", "test-artifacts/bench/results.json", "Where to write the table as JSON (empty: nowhere)")
 	f.StringVar(&cfg.Profiles, "profiles", "", "Folder for CPU profiles of the manager under P1's load and P9's reads, and heap profiles from P5 (empty: none)")

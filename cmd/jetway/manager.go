@@ -34,6 +34,10 @@ Every flag can also be set with an environment variable (shown in brackets).`,
 			if err := manager.BindEnv(cmd, envNames); err != nil {
 				return err
 			}
+			// Before anything connects: bad timings are a typo, not an outage.
+			if err := f.Lease.Validate(); err != nil {
+				return err
+			}
 			secrets := manager.ParseSecrets(sharedSecret)
 			if len(secrets) == 0 {
 				return errors.New("--shared-secret (or $JETWAY_SHARED_SECRET) is required")

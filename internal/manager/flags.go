@@ -12,6 +12,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/billing"
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/election"
 	"github.com/jetway-dev/jetway/internal/gateway"
 )
 
@@ -61,6 +62,7 @@ type Flags struct {
 	ClaimsNamespace string
 	BillingCurrency string
 	BillingGrace    time.Duration
+	Lease           election.Timings
 }
 
 // Register adds the manager flags to cmd; defaultAddr is the gateway's.
@@ -109,6 +111,9 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.BillingCurrency, "billing-currency", "USD", "ISO 4217 currency Jetway bills in; plans priced in another are metered unpriced")
 	fs.DurationVar(&f.BillingGrace, "billing-close-grace", time.Hour, "How long after a UTC day ends its bill waits for every machine and volume to be proven past midnight before it is published anyway, unproven time unbilled")
 	fs.DurationVar(&f.SessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
+	fs.DurationVar(&f.Lease.LeaseDuration, "leader-elect-lease-duration", election.DefaultLeaseDuration, "How long a standby waits after the leader's last renewal before it leads: the bound of a failover when the leader dies (whole seconds)")
+	fs.DurationVar(&f.Lease.RenewDeadline, "leader-elect-renew-deadline", election.DefaultRenewDeadline, "How long the leader retries a failed lease renewal before it stops leading and exits: an API server outage longer than this restarts the leader")
+	fs.DurationVar(&f.Lease.RetryPeriod, "leader-elect-retry-period", election.DefaultRetryPeriod, "How often the leader renews its lease and a standby looks at it: a released lease (graceful stop) is taken within about 2 of these")
 }
 
 // Options turns the flags into manager Options; secrets are the
@@ -123,6 +128,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 		MetricsAddr: f.MetricsAddr,
 		PprofAddr:   f.PprofAddr,
 		ProbeAddr:   f.ProbeAddr,
+		Lease:       f.Lease,
 		Gateway: gateway.Config{
 			Addr:          f.GatewayAddr,
 			ExternalURL:   external,

@@ -35,6 +35,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dashboard"
 	"github.com/jetway-dev/jetway/internal/dns/externaldns"
 	"github.com/jetway-dev/jetway/internal/domain"
+	"github.com/jetway-dev/jetway/internal/election"
 	"github.com/jetway-dev/jetway/internal/fly"
 	"github.com/jetway-dev/jetway/internal/gateway"
 	"github.com/jetway-dev/jetway/internal/replay"
@@ -57,6 +58,8 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionNamespace string
 	LeaderElectionID        string
+	// Lease is the leader election's timings; zero ones take the defaults.
+	Lease election.Timings
 
 	// Domain is the provider-wide naming (app name prefix, DNS zone, the
 	// name claims' namespace), built once and handed to the gateway, the
@@ -147,6 +150,10 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.SigningReportOnly && (opts.SigningReportOnlyFor <= 0 || opts.SigningReportOnlyFor > MaxReportOnly) {
 		return fmt.Errorf("--signing-report-only-for must be more than 0 and at most %s (report-only is for onboarding), got %s", MaxReportOnly, opts.SigningReportOnlyFor)
 	}
+	lease := opts.Lease.WithDefaults()
+	if err := lease.Validate(); err != nil {
+		return err
+	}
 	scheme := NewScheme()
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
 		Scheme:                  scheme,
@@ -158,6 +165,9 @@ func Run(ctx context.Context, opts Options) error {
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
 		// Leaving on shutdown lets a standby take over at once in upgrades.
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &lease.LeaseDuration,
+		RenewDeadline:                 &lease.RenewDeadline,
+		RetryPeriod:                   &lease.RetryPeriod,
 		// Off unless asked for ("" or "0" is off); the profiles show the
 		// process's memory, so bind it where only operators reach.
 		PprofBindAddress: opts.PprofAddr,

@@ -65,14 +65,14 @@ type Config struct {
 
 // figureIDs are the figures Run knows, in table order. P3 is reserved for
 // warm pools.
-var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8", "P9", "P10"}
+var figureIDs = []string{"P1", "P2", "P4", "P5", "P6", "P7", "P8", "P8g", "P9", "P10"}
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Assets == "" || c.ManagerBin == "" {
 		return c, errors.New("bench: the control plane's assets and the manager binary are required")
 	}
 	for _, id := range c.Only {
-		if !slices.Contains(figureIDs, strings.ToUpper(id)) {
+		if !slices.ContainsFunc(figureIDs, func(k string) bool { return strings.EqualFold(k, id) }) {
 			return c, fmt.Errorf("bench: unknown figure %q (known: %s)", id, strings.Join(figureIDs, ", "))
 		}
 	}

@@ -59,8 +59,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if p7 != nil && cfg.wants("P7") {
 		add(*p7)
 	}
-	if cfg.wants("P8") {
-		add(measureFailover(ctx, cfg))
+	if cfg.wants("P8") || cfg.wants("P8g") {
+		kill, graceful := measureFailover(ctx, cfg)
+		if cfg.wants("P8") {
+			add(kill)
+		}
+		if cfg.wants("P8g") {
+			add(graceful)
+		}
 	}
 	if cfg.wants("P9") {
 		add(measureBillingRead(ctx, cfg))

@@ -88,60 +88,41 @@ func startStack(ctx context.Context, cfg Config, name string, o stackOptions) (s
 	}
 
 	token, secret, webhookSecret := devstack.RandomSecret(), devstack.RandomSecret(), devstack.RandomSecret()
-	const basePath = "/flyio"
-	count := max(1, o.managers)
-	gatewayAddrs := make([]string, count)
-	s.metricsAddrs = make([]string, count)
-	s.pprofAddrs = make([]string, count)
-	for i := range count {
-		if s.pprofAddrs[i], err = freeAddr(); err != nil {
-			return nil, err
-		}
-		if gatewayAddrs[i], err = freeAddr(); err != nil {
-			return nil, err
-		}
-		if s.metricsAddrs[i], err = freeAddr(); err != nil {
-			return nil, err
-		}
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("flysim listen: %w", err)
+	}
+	flyURL := "http://" + simLn.Addr().String()
+	replicas := devstack.Replicas{
+		Count: o.managers, Bin: cfg.ManagerBin, Kubeconfig: kubeconfig,
+		FlyURL: flyURL, FlyToken: token, FlyOrg: benchOrg, Secret: secret, Dir: s.dir,
+		Args: append([]string{
+			"--fly-webhook-url", flyURL + "/api/hooks/extensions/" + benchProvider,
+			"--webhook-secret", webhookSecret,
+		}, o.managerArgs...),
+	}
+	if s.managers, err = replicas.New(); err != nil {
+		simLn.Close()
+		return nil, err
 	}
 	s.sim = flysim.New(flysim.Options{
 		Token: token, OrgSlug: benchOrg, BootTime: cfg.BootTime, Latency: cfg.FlyLatency,
 		WebhookSecret: webhookSecret,
 		// Fly sends machine events to one URL, unsigned; the first gateway
 		// takes them.
-		EventsURL: "http://" + gatewayAddrs[0] + basePath + "/extensions/events",
+		EventsURL: s.managers[0].GatewayURL() + "/extensions/events",
 	})
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("flysim listen: %w", err)
-	}
 	s.simSrv = &http.Server{Handler: s.sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.simSrv.Serve(simLn) }()
-	flyURL := "http://" + simLn.Addr().String()
 
-	election := []string{"--leader-elect=false"}
-	if count > 1 {
-		election = []string{"--leader-elect=true", "--leader-election-namespace", "default"}
-	}
-	for i := range count {
-		m := &devstack.ManagerProcess{
-			Bin:         cfg.ManagerBin,
-			Kubeconfig:  kubeconfig,
-			FlyURL:      flyURL,
-			FlyToken:    token,
-			FlyOrg:      benchOrg,
-			Secret:      secret,
-			GatewayAddr: gatewayAddrs[i],
-			StateDir:    filepath.Join(s.dir, fmt.Sprintf("state-%d", i)),
-			LogPath:     filepath.Join(s.dir, fmt.Sprintf("manager-%d.log", i)),
-			Args: append(append(election,
-				"--metrics-addr", s.metricsAddrs[i],
-				"--pprof-addr", s.pprofAddrs[i],
-				"--fly-webhook-url", flyURL+"/api/hooks/extensions/"+benchProvider,
-				"--webhook-secret", webhookSecret,
-			), o.managerArgs...),
+	for _, m := range s.managers {
+		pprof, err := devstack.FreeAddr()
+		if err != nil {
+			return nil, err
 		}
-		s.managers = append(s.managers, m)
+		m.Args = append(m.Args, "--pprof-addr", pprof)
+		s.metricsAddrs = append(s.metricsAddrs, m.MetricsAddr)
+		s.pprofAddrs = append(s.pprofAddrs, pprof)
 		if err := m.Start(); err != nil {
 			return nil, err
 		}
@@ -187,13 +168,4 @@ func scheme() *runtime.Scheme {
 		panic("bench: " + err.Error())
 	}
 	return s
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }

@@ -26,6 +26,9 @@ type ManagerProcess struct {
 	Secret      string
 	GatewayAddr string
 	StateDir    string
+	// MetricsAddr, when set, serves the manager's metrics there, which
+	// also tell whether it leads (Leads).
+	MetricsAddr string
 	// Args are further flags, after the ones every run gets; a flag given
 	// here again wins.
 	Args []string
@@ -53,7 +56,7 @@ func (p *ManagerProcess) args() []string {
 		"--shared-secret", p.Secret,
 		"--gateway-addr", p.GatewayAddr,
 		"--state-dir", p.StateDir,
-		"--metrics-addr", "0",
+		"--metrics-addr", orZero(p.MetricsAddr),
 		"--health-probe-addr", "0",
 	}
 	return append(args, p.Args...)
@@ -136,6 +139,29 @@ func (p *ManagerProcess) Kill() error {
 	}
 }
 
+// Terminate asks the current run to stop with SIGTERM, as the kubelet
+// stops a pod, and waits up to timeout for it to exit; it is SIGKILLed if
+// it has not by then.
+func (p *ManagerProcess) Terminate(timeout time.Duration) error {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	if cmd == nil || isClosed(done) {
+		p.mu.Unlock()
+		return nil
+	}
+	p.killed = true
+	p.mu.Unlock()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("terminate manager: %w", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-time.After(timeout):
+		return errors.Join(fmt.Errorf("manager did not exit within %s of SIGTERM", timeout), p.Kill())
+	}
+}
+
 // Stop ends the current run, if any.
 func (p *ManagerProcess) Stop() error { return p.Kill() }
 
@@ -201,6 +227,13 @@ func (p *ManagerProcess) WaitGateway(ctx context.Context, timeout time.Duration)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+func orZero(addr string) string {
+	if addr == "" {
+		return "0"
+	}
+	return addr
 }
 
 func isClosed(c chan struct{}) bool {
