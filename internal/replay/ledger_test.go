@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,11 +107,8 @@ func TestRecordNamesAreValidWhateverTheNonce(t *testing.T) {
 		if len(name) > 63 {
 			t.Errorf("RecordName(%.20q) = %q: longer than a label", nonce, name)
 		}
-		for _, r := range name {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-				t.Errorf("RecordName(%.20q) = %q: not a DNS name", nonce, name)
-				break
-			}
+		if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Errorf("RecordName(%.20q) = %q: not a DNS name", nonce, name)
 		}
 	}
 	if RecordName("a") == RecordName("b") {
