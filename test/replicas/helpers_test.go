@@ -5,7 +5,6 @@ package replicas
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -85,19 +84,17 @@ func startCluster(t *testing.T, n int, args ...string) *cluster {
 	t.Cleanup(func() { _ = simSrv.Close() })
 	flyURL := "http://" + simLn.Addr().String()
 
-	for i := range n {
-		m := &devstack.ManagerProcess{
-			Bin: jetwayBin(t), Kubeconfig: kubeconfig,
-			FlyURL: flyURL, FlyToken: token, FlyOrg: "jetway-replicas", Secret: secret,
-			GatewayAddr: freeAddr(t),
-			StateDir:    filepath.Join(c.dir, fmt.Sprintf("state-%d", i)),
-			LogPath:     filepath.Join(c.dir, fmt.Sprintf("manager-%d.log", i)),
-			Args: []string{"--leader-elect=true", "--leader-election-namespace", "default",
-				"--external-url", externalURL,
-				"--fly-webhook-url", flyURL + "/api/hooks/extensions/replicas", "--webhook-secret", webhookSecret,
-				"--poll-interval", "200ms"},
-		}
-		m.Args = append(m.Args, args...)
+	managers, err := devstack.Replicas{
+		Count: n, Bin: jetwayBin(t), Kubeconfig: kubeconfig,
+		FlyURL: flyURL, FlyToken: token, FlyOrg: "jetway-replicas", Secret: secret, Dir: c.dir,
+		Args: append([]string{"--external-url", externalURL,
+			"--fly-webhook-url", flyURL + "/api/hooks/extensions/replicas", "--webhook-secret", webhookSecret,
+			"--poll-interval", "200ms"}, args...),
+	}.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range managers {
 		if err := m.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -167,16 +164,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(builtBin))
 	}
 	os.Exit(code)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func logTail(path string, n int) string {
