@@ -79,6 +79,9 @@ const (
 	ReasonDelivering         = "Delivering"
 	ReasonWebhookFailing     = "WebhookFailing"
 	ReasonWebhookAbandoned   = "WebhookAbandoned"
+	// ReasonWebhookRejected: Fly refused a webhook with a 4xx that a retry
+	// cannot change (not 408, 425 or 429); it is not sent again.
+	ReasonWebhookRejected = "WebhookRejected"
 	ReasonEventsMetered      = "EventsMetered"
 	ReasonEventsRolledOff    = "EventsRolledOff"
 )

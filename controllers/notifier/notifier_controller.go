@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +32,7 @@ import (
 var (
 	webhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jetway_webhook_attempts_total",
-		Help: "Webhook delivery attempts to Fly by action and result (delivered, failed, abandoned).",
+		Help: "Webhook delivery attempts to Fly by action and result (delivered, failed, rejected: a 4xx not retried, abandoned: given up after the retry window).",
 	}, []string{"action", "result"})
 	webhookLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "jetway_webhook_delivery_seconds",
@@ -128,9 +129,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if !equality.Semantic.DeepEqual(before.Status, ext.Status) {
 		mine := func(jetwayv1.ExtensionStatus) jetwayv1.ExtensionStatus { return ext.Status }
-		if _, err := extstatus.Apply(ctx, r.Client, r.APIReader, extstatus.Notifier, before, mine, false); err != nil {
+		applied, err := extstatus.Apply(ctx, r.Client, r.APIReader, extstatus.Notifier, before, mine, false)
+		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("save notification state: %w", err)
 		}
+		// The finalizer patch below is optimistically locked: it needs the
+		// version this write made.
+		ext.ResourceVersion = applied.ResourceVersion
 	}
 	if deliverErr != nil {
 		return ctrl.Result{}, deliverErr
@@ -212,6 +217,9 @@ func (r *Reconciler) deliver(ctx context.Context, ext *jetwayv1.Extension, actio
 	}
 	p.Attempts++
 	p.LastError = err.Error()
+	if permanent(err) {
+		return 0, r.rejected(ctx, ext, err)
+	}
 	if now.Sub(p.Since.Time) >= r.Settings.GiveUpAfter {
 		return 0, r.abandon(ctx, ext, err)
 	}
@@ -247,6 +255,39 @@ func (r *Reconciler) abandon(ctx context.Context, ext *jetwayv1.Extension, err e
 	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookAbandoned, "Notify", "%s", msg)
 	extstatus.MarkFalse(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonWebhookAbandoned, "%s", msg)
 	log.FromContext(ctx).Info("Abandoned webhook", "action", p.Action, "attempts", p.Attempts)
+	return nil
+}
+
+// permanent reports an answer a retry cannot change: a 4xx other than
+// 408 (timeout), 425 (too early) and 429 (slow down). Fly retries nothing
+// on its side either, and retrying a 400 for 72 h would hold a deletion
+// (and Fly's DELETE at 202) that long.
+func permanent(err error) bool {
+	var we *webhook.Error
+	if !errors.As(err, &we) || we.Status < 400 || we.Status > 499 {
+		return false
+	}
+	switch we.Status {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+// rejected ends a notification Fly refused for good, as abandon does after
+// GiveUpAfter: Fly's answer is in the condition and an event, the next
+// change starts afresh, and a deletion waiting on resource.deleted
+// finishes.
+func (r *Reconciler) rejected(ctx context.Context, ext *jetwayv1.Extension, err error) error {
+	n := ext.Status.Notification
+	p := n.Pending
+	webhookAttempts.WithLabelValues(p.Action, "rejected").Inc()
+	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest}
+	n.Pending = nil
+	msg := fmt.Sprintf("Fly refused %s and it is not sent again: %v", p.Action, err)
+	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookRejected, "Notify", "%s", msg)
+	extstatus.MarkFalse(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonWebhookRejected, "%s", msg)
+	log.FromContext(ctx).Info("Fly refused a webhook for good", "action", p.Action, "error", err.Error())
 	return nil
 }
 
