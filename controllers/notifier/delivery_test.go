@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -123,9 +124,10 @@ func TestDeliveryGivesUpAfterItsWindowOnAFakeClock(t *testing.T) {
 	}
 }
 
-// TestAPermanentRefusalIsNotRetried: a 4xx other than 408, 425 and 429
-// ends the notification at once, says so in FlyNotified, and a deletion
-// waiting for resource.deleted finishes. A 429 is retried.
+// TestAPermanentRefusalIsNotRetried: a 4xx other than 401, 403, 408, 425
+// and 429 ends the notification at once, says so in FlyNotified, and a
+// deletion waiting for resource.deleted finishes. A 429 and a 401 (the
+// secret out of step while rotated) are retried.
 func TestAPermanentRefusalIsNotRetried(t *testing.T) {
 	c := startAPIServer(t)
 	var status, calls atomic.Int32
@@ -136,10 +138,12 @@ func TestAPermanentRefusalIsNotRetried(t *testing.T) {
 			MaxRetryInterval: time.Minute, GiveUpAfter: 72 * time.Hour, FailingAfter: 3}}
 	ctx := context.Background()
 
-	status.Store(http.StatusTooManyRequests)
-	slow := newExtension(t, c, "slowed-down")
-	if res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(slow)}); err != nil || res.RequeueAfter <= 0 {
-		t.Fatalf("429: %+v %v; want a retry", res, err)
+	for _, code := range []int{http.StatusTooManyRequests, http.StatusUnauthorized} {
+		status.Store(int32(code))
+		retried := newExtension(t, c, fmt.Sprintf("retried-%d", code))
+		if res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(retried)}); err != nil || res.RequeueAfter <= 0 {
+			t.Fatalf("%d: %+v %v; want a retry", code, res, err)
+		}
 	}
 
 	status.Store(http.StatusBadRequest)

@@ -259,16 +259,19 @@ func (r *Reconciler) abandon(ctx context.Context, ext *jetwayv1.Extension, err e
 }
 
 // permanent reports an answer a retry cannot change: a 4xx other than
-// 408 (timeout), 425 (too early) and 429 (slow down). Fly retries nothing
-// on its side either, and retrying a 400 for 72 h would hold a deletion
-// (and Fly's DELETE at 202) that long.
+// 408 (timeout), 425 (too early) and 429 (slow down), and other than 401
+// and 403, which say the signature is not accepted: while the webhook
+// secret is rotated, Fly and Jetway are briefly out of step, and the
+// retries deliver once they agree. Retrying a 400 for 72 h would hold a
+// deletion (and Fly's DELETE at 202) that long for nothing.
 func permanent(err error) bool {
 	var we *webhook.Error
 	if !errors.As(err, &we) || we.Status < 400 || we.Status > 499 {
 		return false
 	}
 	switch we.Status {
-	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusUnauthorized, http.StatusForbidden:
 		return false
 	}
 	return true
