@@ -68,8 +68,14 @@ func newFlyOAuth(baseURL, clientID, clientSecret, redirectURL string, hc *http.C
 // authorizeURL is where the browser goes to sign in at Fly. PKCE S256 is
 // sent even though Fly does not document it: a server that ignores it is
 // unharmed, and one that honours it binds the code to this browser's flow.
-func (f *flyOAuth) authorizeURL(state, verifier string) string {
-	return f.config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
+// The organization goes as organization_id, the name Fly's provisioning
+// requests give it (its page names no parameter).
+func (f *flyOAuth) authorizeURL(state, verifier, orgID string) string {
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if orgID != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("organization_id", orgID))
+	}
+	return f.config.AuthCodeURL(state, opts...)
 }
 
 // exchange trades a code for an access token.

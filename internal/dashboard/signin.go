@@ -35,8 +35,9 @@ type flow struct {
 }
 
 // startSignIn sends the browser to Fly's authorize page with a fresh
-// one-time state and PKCE challenge.
-func (h *Handler) startSignIn(w http.ResponseWriter, r *http.Request, to target) {
+// one-time state and PKCE challenge, naming the organization the target
+// belongs to, as Fly's page asks ("You should pass the organization ID").
+func (h *Handler) startSignIn(w http.ResponseWriter, r *http.Request, to target, orgID string) {
 	state, err := randomToken()
 	if err != nil {
 		h.failure(w, r, err)
@@ -53,7 +54,7 @@ func (h *Handler) startSignIn(w http.ResponseWriter, r *http.Request, to target)
 	h.pruneFlows(w, r)
 	http.SetCookie(w, h.cookies.make(name, value, h.now(), time.Unix(f.Expires, 0)))
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.oauth.authorizeURL(state, f.Verifier), http.StatusFound)
+	http.Redirect(w, r, h.oauth.authorizeURL(state, f.Verifier, orgID), http.StatusFound)
 }
 
 // maxOpenFlows bounds the sign-ins one browser keeps open at once. Every

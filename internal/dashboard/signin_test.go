@@ -27,7 +27,7 @@ func TestSignInLandsOnTheExtensionPageAndRecordsTheMember(t *testing.T) {
 	authorize := e.startSignIn(b, extSSO)
 
 	q := authorize.Query()
-	for key, want := range map[string]string{"client_id": testClientID, "response_type": "code", "scope": "read",
+	for key, want := range map[string]string{"client_id": testClientID, "response_type": "code", "scope": "read", "organization_id": testOrg,
 		"redirect_uri": e.url + "/flyio/callback", "code_challenge_method": "S256"} {
 		if q.Get(key) != want {
 			t.Errorf("authorize %s = %q, want %q", key, q.Get(key), want)

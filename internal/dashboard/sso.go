@@ -20,7 +20,7 @@ func (h *Handler) handleExtensionSSO(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.pagePath(to), http.StatusFound)
 		return
 	}
-	h.startSignIn(w, r, to)
+	h.startSignIn(w, r, to, ext.Spec.Organization.ID)
 }
 
 // handleOrganizationSSO is the organization-level entry
@@ -42,7 +42,7 @@ func (h *Handler) handleOrganizationSSO(w http.ResponseWriter, r *http.Request) 
 		http.Redirect(w, r, h.pagePath(to), http.StatusFound)
 		return
 	}
-	h.startSignIn(w, r, to)
+	h.startSignIn(w, r, to, orgID)
 }
 
 // extensionOrNotFound finds the extension with Fly id id. When there is
