@@ -133,6 +133,11 @@ const AnnotationPaused = "jetway.dev/paused"
 // wrong state in status, and a flood costs one look per interval.
 const AnnotationMachineEvent = "jetway.dev/machine-event"
 
+// AnnotationRequestedName is the name Fly asked for, on an Extension whose
+// plan renamed it because another extension held the name
+// (ExtensionPlanSpec.NameConflicts).
+const AnnotationRequestedName = "jetway.dev/requested-name"
+
 // AnnotationOrigin records who created an Extension; the gateway writes
 // OriginFly, so Fly is not told about a resource it created itself.
 const (

@@ -65,6 +65,18 @@ type ExtensionPlanSpec struct {
 	// +kubebuilder:default=240
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 
+	// nameConflicts is what a provisioning request whose name another
+	// extension holds gets: reject answers 409 name_taken; rename gives it
+	// a unique name (the requested one plus a suffix made from its id),
+	// which Fly's page allows ("an updated name ... due to uniqueness
+	// constraints"). The name Fly asked for is kept in the
+	// jetway.dev/requested-name annotation, and a repeat of the request
+	// with it is the same request.
+	// +optional
+	// +kubebuilder:validation:Enum=reject;rename
+	// +kubebuilder:default=reject
+	NameConflicts *string `json:"nameConflicts,omitempty"`
+
 	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
 
@@ -289,4 +301,16 @@ type ExtensionPlanList struct {
 
 func init() {
 	knownTypes = append(knownTypes, &ExtensionPlan{}, &ExtensionPlanList{})
+}
+
+// Name conflict policies (ExtensionPlanSpec.NameConflicts).
+const (
+	NameConflictsReject = "reject"
+	NameConflictsRename = "rename"
+)
+
+// RenamesOnConflict reports whether the plan answers a taken name with a
+// unique one instead of 409.
+func (s *ExtensionPlanSpec) RenamesOnConflict() bool {
+	return s.NameConflicts != nil && *s.NameConflicts == NameConflictsRename
 }

@@ -323,6 +323,11 @@ func (in *ExtensionPlanSpec) DeepCopyInto(out *ExtensionPlanSpec) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.NameConflicts != nil {
+		in, out := &in.NameConflicts, &out.NameConflicts
+		*out = new(string)
+		**out = **in
+	}
 	in.Connection.DeepCopyInto(&out.Connection)
 	in.Pricing.DeepCopyInto(&out.Pricing)
 }

@@ -8,6 +8,7 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 )
 
@@ -105,6 +106,19 @@ func DNSLabel(name string) string {
 		return "ext-" + Hash(name)
 	}
 	return l
+}
+
+// UniqueName is the attempt-th name an extension with Fly id id gets when
+// name is taken and its plan renames on conflict: name's DNS label cut to
+// leave room for a suffix made from the id and the attempt, so it stays one
+// DNS label and every repeat of the request makes the same names.
+func UniqueName(name, id string, attempt int) string {
+	suffix := "-" + Hash(id + "/" + strconv.Itoa(attempt))[:6]
+	base := DNSLabel(name)
+	if len(base) > 63-len(suffix) {
+		base = strings.TrimRight(base[:63-len(suffix)], "-")
+	}
+	return base + suffix
 }
 
 // DNSName is the extension's DNS name in zone.

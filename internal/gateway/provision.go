@@ -53,24 +53,23 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		s.answerRepeat(w, r, existing, req)
 		return
 	}
-	if holder, err := s.findByName(ctx, *req.Name); err != nil {
-		s.internalError(w, r, err)
-		return
-	} else if holder != nil && holder.Spec.ID != *req.ID {
-		nameTaken(w, *req.Name)
-		return
-	}
 	plan, err := domain.ResolvePlan(ctx, s.client, deref(req.Plan))
 	if err != nil {
 		s.answerError(w, r, planError(err))
 		return
 	}
-	if ok, err := domain.ClaimName(ctx, s.client, s.live, fieldOwner, s.cfg.Domain.ClaimsNamespace, *req.Name, *req.ID); err != nil {
+	name, ok, err := s.claimName(ctx, req, plan)
+	if err != nil {
 		s.internalError(w, r, err)
 		return
-	} else if !ok {
+	}
+	if !ok {
 		nameTaken(w, *req.Name)
 		return
+	}
+	if name != *req.Name {
+		req.RequestedName = *req.Name
+		req.Name = &name
 	}
 	ext, created, err := s.create(ctx, req, plan)
 	if err != nil {
@@ -82,6 +81,39 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.answerProvisioned(w, r, http.StatusCreated, ext, plan)
+}
+
+// renameAttempts bounds the unique names tried for one request; each is
+// the requested name plus a suffix from the id, so only a collision of
+// those suffixes with names already held uses a second.
+const renameAttempts = 5
+
+// claimName holds req's name for its id. When another extension holds it
+// and the plan renames on conflict, it holds the first free unique name
+// made from it instead (the same ones, in the same order, for every
+// repeat of the request). ok is false when the name is taken and the plan
+// rejects, or every attempt is taken too.
+func (s *Server) claimName(ctx context.Context, req *provisionRequest, plan *jetwayv1.ExtensionPlan) (name string, ok bool, err error) {
+	candidates := []string{*req.Name}
+	if plan.Spec.RenamesOnConflict() {
+		for attempt := range renameAttempts {
+			candidates = append(candidates, domain.UniqueName(*req.Name, *req.ID, attempt))
+		}
+	}
+	for _, name := range candidates {
+		holder, err := s.findByName(ctx, name)
+		if err != nil {
+			return "", false, err
+		}
+		if holder != nil && holder.Spec.ID != *req.ID {
+			continue
+		}
+		ok, err := domain.ClaimName(ctx, s.client, s.live, fieldOwner, s.cfg.Domain.ClaimsNamespace, name, *req.ID)
+		if err != nil || ok {
+			return name, ok, err
+		}
+	}
+	return "", false, nil
 }
 
 // create persists the Extension. created is false when a concurrent request
@@ -112,6 +144,9 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 			Finalizers:  slices.Clone(s.cfg.Finalizers),
 		},
 		Spec: specFrom(req, plan.Name),
+	}
+	if req.RequestedName != "" {
+		ext.Annotations[jetwayv1.AnnotationRequestedName] = req.RequestedName
 	}
 	if err := domain.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
 		return nil, false, fmt.Errorf("forget tombstone: %w", err)
@@ -205,7 +240,7 @@ func (s *Server) answerProvisioned(w http.ResponseWriter, r *http.Request, statu
 // immutableMismatch names the first immutable field a repeat changes.
 func immutableMismatch(ext *jetwayv1.Extension, req *provisionRequest) string {
 	switch {
-	case req.Name != nil && *req.Name != ext.Spec.Name:
+	case req.Name != nil && *req.Name != ext.Spec.Name && *req.Name != ext.Annotations[jetwayv1.AnnotationRequestedName]:
 		return "name"
 	case req.OrganizationID != nil && *req.OrganizationID != ext.Spec.Organization.ID:
 		return "organization_id"

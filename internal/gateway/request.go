@@ -37,6 +37,9 @@ type provisionRequest struct {
 	Plan             *string
 	Options          json.RawMessage
 	Extra            map[string]json.RawMessage
+	// RequestedName is the name Fly asked for when the plan gave the
+	// extension another (claimName); not read from the request.
+	RequestedName string
 }
 
 // badRequest is a client error with a stable code and a readable message.
