@@ -66,24 +66,29 @@ const (
 	ReasonMachineWedged = "MachineWedged"
 	// ReasonDNSNameTaken: another, older Extension's name becomes the same
 	// DNS name; this one stalls rather than publish a conflicting record.
-	ReasonDNSNameTaken       = "DNSNameTaken"
-	ReasonIPAllocated        = "IPAllocated"
-	ReasonRecordWritten      = "RecordWritten"
-	ReasonNoAddress          = "NoAddress"
-	ReasonPlanNotFound       = "PlanNotFound"
-	ReasonPlanInvalid        = "PlanInvalid"
-	ReasonCredentialsMissing = "CredentialsMissing"
-	ReasonDependencyNotReady = "DependencyNotReady"
-	ReasonNamespaceReady     = "NamespaceReady"
-	ReasonDelivered          = "Delivered"
-	ReasonDelivering         = "Delivering"
-	ReasonWebhookFailing     = "WebhookFailing"
-	ReasonWebhookAbandoned   = "WebhookAbandoned"
+	ReasonDNSNameTaken  = "DNSNameTaken"
+	ReasonIPAllocated   = "IPAllocated"
+	ReasonRecordWritten = "RecordWritten"
+	ReasonNoAddress     = "NoAddress"
+	// ReasonProviderAddressOnly: the record points at Jetway's own Flycast
+	// address, because the extension has no customer-network ip_address
+	// (applied with GitOps, not provisioned by Fly); customers' apps
+	// cannot reach it there.
+	ReasonProviderAddressOnly = "ProviderAddressOnly"
+	ReasonPlanNotFound        = "PlanNotFound"
+	ReasonPlanInvalid         = "PlanInvalid"
+	ReasonCredentialsMissing  = "CredentialsMissing"
+	ReasonDependencyNotReady  = "DependencyNotReady"
+	ReasonNamespaceReady      = "NamespaceReady"
+	ReasonDelivered           = "Delivered"
+	ReasonDelivering          = "Delivering"
+	ReasonWebhookFailing      = "WebhookFailing"
+	ReasonWebhookAbandoned    = "WebhookAbandoned"
 	// ReasonWebhookRejected: Fly refused a webhook with a 4xx that a retry
 	// cannot change (not 408, 425 or 429); it is not sent again.
 	ReasonWebhookRejected = "WebhookRejected"
-	ReasonEventsMetered      = "EventsMetered"
-	ReasonEventsRolledOff    = "EventsRolledOff"
+	ReasonEventsMetered   = "EventsMetered"
+	ReasonEventsRolledOff = "EventsRolledOff"
 )
 
 // Reasons of volumes, snapshots and restores.

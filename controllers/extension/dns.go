@@ -45,6 +45,11 @@ func (r *Reconciler) reconcileDNS(ctx context.Context, ext *jetwayv1.Extension) 
 		extstatus.MarkFalse(ext, jetwayv1.ConditionDNSReady, jetwayv1.ReasonDependencyNotReady, "Writing DNS record failed: %v", err)
 		return fmt.Errorf("write dnsendpoint: %w", err)
 	}
+	if ext.Spec.IPAddress == "" {
+		extstatus.MarkTrue(ext, jetwayv1.ConditionDNSReady, jetwayv1.ReasonProviderAddressOnly,
+			"%s AAAA %s: %s", ext.Status.DNSName, address, domain.ProviderAddressNote)
+		return nil
+	}
 	extstatus.MarkTrue(ext, jetwayv1.ConditionDNSReady, jetwayv1.ReasonRecordWritten, "%s AAAA %s", ext.Status.DNSName, address)
 	return nil
 }

@@ -24,9 +24,17 @@ type Resource struct {
 	PrimaryRegion  string   `json:"primary_region"`
 	ReadRegions    []string `json:"read_regions"`
 	IPAddress      string   `json:"ip_address,omitempty"`
-	Hostname       string   `json:"hostname"`
-	CreatedAt      string   `json:"created_at"`
+	// AddressNote says why there is no ip_address: the hostname then
+	// names Jetway's own Flycast address (ProviderAddressNote).
+	AddressNote string `json:"address_note,omitempty"`
+	Hostname    string `json:"hostname"`
+	CreatedAt   string `json:"created_at"`
 }
+
+// ProviderAddressNote explains an extension without a customer-network
+// address: one applied with GitOps rather than provisioned by Fly, which
+// sends ip_address.
+const ProviderAddressNote = "no customer-network ip_address was given, so the hostname names the provider's own Flycast address, which customers' apps cannot reach; provision through Fly, or set spec.ipAddress to the address Fly allocated on the customer's network"
 
 // ResourceOf renders an Extension for Fly. appPrefix and zone are the controllers'
 // settings. Until the controller has written a status word, the extension
@@ -51,6 +59,9 @@ func ResourceOf(ext *jetwayv1.Extension, appPrefix, zone string) Resource {
 		IPAddress:      ext.Spec.IPAddress,
 		Hostname:       DNSName(ext.Spec.Name, zone),
 		CreatedAt:      ext.CreationTimestamp.UTC().Format(time.RFC3339),
+	}
+	if ext.Spec.IPAddress == "" {
+		res.AddressNote = ProviderAddressNote
 	}
 	if status == jetwayv1.PhaseError {
 		res.ErrorMessage = ext.Status.ErrorMessage

@@ -7,6 +7,7 @@ import (
 
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -60,6 +61,11 @@ func TestGitOpsExtension(t *testing.T) {
 	g.Expect(ep.Spec.Endpoints[0].RecordType).To(gomega.Equal("AAAA"))
 	g.Expect(ep.Spec.Endpoints[0].Targets).To(gomega.ConsistOf(ready.Status.FlycastIP))
 	g.Expect(metav1.IsControlledBy(ep, ready)).To(gomega.BeTrue(), "the DNSEndpoint is owned by its Extension")
+	// ... which customers' apps cannot reach: the condition says so.
+	dns := meta.FindStatusCondition(ready.Status.Conditions, jetwayv1.ConditionDNSReady)
+	g.Expect(dns).NotTo(gomega.BeNil())
+	g.Expect(dns.Reason).To(gomega.Equal(jetwayv1.ReasonProviderAddressOnly))
+	g.Expect(dns.Message).To(gomega.ContainSubstring("customers' apps cannot reach"))
 
 	// Fly's GET finds it like any other.
 	g.Eventually(func(g gomega.Gomega) {
@@ -67,6 +73,7 @@ func TestGitOpsExtension(t *testing.T) {
 		g.Expect(err).NotTo(gomega.HaveOccurred())
 		g.Expect(resp.StatusCode).To(gomega.Equal(http.StatusOK), "body: %s", resp.Body)
 		g.Expect(jsonBody(t, resp)).To(gomega.HaveKeyWithValue("status", jetwayv1.PhaseReady))
+		g.Expect(jsonBody(t, resp)).To(gomega.HaveKeyWithValue("address_note", domain.ProviderAddressNote), "GET says why there is no ip_address")
 	}).Should(gomega.Succeed())
 
 	// Its Fly organization gets an Organization, as the gateway gives one
