@@ -77,6 +77,11 @@ type ExtensionPlanSpec struct {
 	// +kubebuilder:default=reject
 	NameConflicts *string `json:"nameConflicts,omitempty"`
 
+	// quota bounds what one organization may have on this plan, beside its
+	// organization-wide quota: e.g. one large database each.
+	// +optional
+	Quota *Quota `json:"quota,omitempty"`
+
 	// connection says how the config returned to Fly is rendered.
 	Connection ConnectionSpec `json:"connection"`
 

@@ -22,6 +22,26 @@ type OrganizationSpec struct {
 	// +listType=map
 	// +listMapKey=userID
 	Members []Member `json:"members,omitempty"`
+
+	// quota bounds what Fly may provision for this organization, over every
+	// plan, overriding the provider-wide --org-max-extensions and
+	// --org-max-machines. Set by an operator; the gateway never writes it.
+	// +optional
+	Quota *Quota `json:"quota,omitempty"`
+}
+
+// Quota bounds an organization's extensions and machines. An unset or
+// zero bound is no bound.
+type Quota struct {
+	// maxExtensions is the most extensions at once.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxExtensions *int32 `json:"maxExtensions,omitempty"`
+	// maxMachines is the most machines at once: each extension has one
+	// primary and one replica per read region.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxMachines *int32 `json:"maxMachines,omitempty"`
 }
 
 // Member is a Fly user in an organization.

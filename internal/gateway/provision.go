@@ -58,6 +58,14 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		s.answerError(w, r, planError(err))
 		return
 	}
+	var readRegions []string
+	if req.ReadRegions != nil {
+		readRegions = *req.ReadRegions
+	}
+	if err := s.checkQuota(ctx, *req.OrganizationID, plan, nil, machinesOf(readRegions)); err != nil {
+		s.answerError(w, r, err)
+		return
+	}
 	name, ok, err := s.claimName(ctx, req, plan)
 	if err != nil {
 		s.internalError(w, r, err)

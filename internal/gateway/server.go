@@ -58,6 +58,9 @@ type Config struct {
 	// MaxInFlight bounds requests worked on at once; more wait up to a
 	// second for a slot, then get 503.
 	MaxInFlight int
+	// Quotas bound each organization's extensions and machines, unless its
+	// Organization's spec.quota says otherwise; zero is no bound.
+	Quotas Quotas
 	// Events configures machine events: how they are authenticated and
 	// how often one extension's events may ask for a look.
 	Events EventSettings

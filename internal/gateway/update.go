@@ -52,12 +52,36 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.checkGrowth(ctx, ext, req); err != nil {
+		s.answerError(w, r, err)
+		return
+	}
 	updated, err := s.applyUpdate(ctx, ext, req)
 	if err != nil {
 		s.answerError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.resourceOf(updated))
+}
+
+// checkGrowth applies the quotas to an update that adds machines or
+// moves the extension to another plan; one that shrinks or keeps it passes.
+func (s *Server) checkGrowth(ctx context.Context, ext *jetwayv1.Extension, req *provisionRequest) error {
+	planName, regions := ext.Spec.Plan, ext.Spec.ReadRegions
+	if req.Plan != nil {
+		planName = *req.Plan
+	}
+	if req.ReadRegions != nil {
+		regions = *req.ReadRegions
+	}
+	if planName == ext.Spec.Plan && machinesOf(regions) <= machinesOf(ext.Spec.ReadRegions) {
+		return nil
+	}
+	plan, err := domain.ResolvePlan(ctx, s.client, planName)
+	if err != nil {
+		return planError(err)
+	}
+	return s.checkQuota(ctx, ext.Spec.Organization.ID, plan, ext, machinesOf(regions))
 }
 
 // applyUpdate writes the change with optimistic concurrency, re-reading on

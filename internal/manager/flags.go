@@ -38,6 +38,8 @@ type Flags struct {
 	EventsAuth      string
 	EventsToken     string
 	EventInterval   time.Duration
+	OrgMaxExts      int32
+	OrgMaxMachines  int32
 	MetricsAddr     string
 	PprofAddr       string
 	ProbeAddr       string
@@ -90,6 +92,8 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.EventsAuth, "machine-events-auth", gateway.EventsAuthNone, "How Fly's machine events are authenticated: none (Fly documents no signature; an event only asks for a rate-limited look), token (--machine-events-token as a Bearer token or token query parameter) or hmac (X-Signature with the provisioning secret, Jetway's own scheme)")
 	fs.StringVar(&f.EventsToken, "machine-events-token", "", "Shared token machine events must carry with --machine-events-auth=token (prefer the environment variable)")
 	fs.DurationVar(&f.EventInterval, "machine-event-interval", 5*time.Second, "Least time between two looks at Fly that one extension's machine events ask for; the events in between fold into one look")
+	fs.Int32Var(&f.OrgMaxExts, "org-max-extensions", 0, "Most extensions Fly may provision for one organization at once, unless its Organization's spec.quota says otherwise (0: no limit)")
+	fs.Int32Var(&f.OrgMaxMachines, "org-max-machines", 0, "Most machines one organization's extensions may run at once (a primary and a replica per read region each), unless its Organization's spec.quota says otherwise (0: no limit)")
 	fs.BoolVar(&f.LocalNoncesOnly, "local-nonces-only", false, "Keep replay protection to each replica's own nonce store, saving one API server write per changing request; safe only when a single replica serves Fly")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", ":8443", "Metrics address (\"0\" disables)")
 	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
@@ -136,6 +140,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			MaxBodyBytes:  f.MaxBodyBytes,
 			MaxInFlight:   f.MaxInFlight,
 			DefaultRegion: f.DefaultRegion,
+			Quotas:        gateway.Quotas{MaxExtensions: f.OrgMaxExts, MaxMachines: f.OrgMaxMachines},
 			Events: gateway.EventSettings{
 				Auth: f.EventsAuth, Token: []byte(f.EventsToken), MinInterval: f.EventInterval,
 			},

@@ -147,6 +147,9 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.RestConfig == nil {
 		return errors.New("no Kubernetes API configuration")
 	}
+	if q := opts.Gateway.Quotas; q.MaxExtensions < 0 || q.MaxMachines < 0 {
+		return fmt.Errorf("--org-max-extensions and --org-max-machines must be 0 (no limit) or more, got %d and %d", q.MaxExtensions, q.MaxMachines)
+	}
 	if opts.SigningReportOnly && (opts.SigningReportOnlyFor <= 0 || opts.SigningReportOnlyFor > MaxReportOnly) {
 		return fmt.Errorf("--signing-report-only-for must be more than 0 and at most %s (report-only is for onboarding), got %s", MaxReportOnly, opts.SigningReportOnlyFor)
 	}
