@@ -164,6 +164,15 @@ type PortSpec struct {
 	// plain, so usually none.
 	// +optional
 	Handlers []string `json:"handlers,omitempty"`
+	// proxyProtocol puts Fly's proxy_proto handler on the port, with this
+	// PROXY protocol version, so the service learns on each connection the
+	// address the customer's app reached it at on the customer's network:
+	// Fly's page suggests comparing it with the extension's ip_address as
+	// a check beyond credentials. Machines of a plan with such a port get
+	// that address as JETWAY_CUSTOMER_ADDRESS (docs/fly-contract.md).
+	// +optional
+	// +kubebuilder:validation:Enum=v1;v2
+	ProxyProtocol string `json:"proxyProtocol,omitempty"`
 }
 
 // CheckSpec is a health check.
@@ -318,4 +327,17 @@ const (
 // unique one instead of 409.
 func (s *ExtensionPlanSpec) RenamesOnConflict() bool {
 	return s.NameConflicts != nil && *s.NameConflicts == NameConflictsRename
+}
+
+// UsesProxyProtocol reports whether a port of the plan has the PROXY
+// protocol handler.
+func (s *ExtensionPlanSpec) UsesProxyProtocol() bool {
+	for _, svc := range s.Services {
+		for _, p := range svc.Ports {
+			if p.ProxyProtocol != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

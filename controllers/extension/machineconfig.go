@@ -5,12 +5,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"slices"
 	"strconv"
 
 	flygo "github.com/superfly/fly-go"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/fly"
+)
+
+const (
+	// envCustomerAddress is the extension's customer-network address, for
+	// plans whose services use the PROXY protocol.
+	envCustomerAddress = "JETWAY_CUSTOMER_ADDRESS"
+	// proxyProtoHandler is Fly's handler name for the PROXY protocol.
+	proxyProtoHandler = "proxy_proto"
 )
 
 // machineConfig is the Fly config of one desired machine. Ownership
@@ -27,6 +36,11 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	env["JETWAY_EXTENSION_NAME"] = ext.Spec.Name
 	env["JETWAY_ROLE"] = key.Role
 	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
+	if spec.UsesProxyProtocol() && ext.Spec.IPAddress != "" {
+		// What the PROXY header of a customer's connection should name.
+		// Only for such plans: a new variable restarts every machine.
+		env[envCustomerAddress] = ext.Spec.IPAddress
+	}
 	if key.Role == jetwayv1.RoleReplica && primaryAddress != "" {
 		// Only replicas: the primary's own config must not depend on
 		// its id, which Fly gives it only when it is created.
@@ -94,7 +108,14 @@ func machineService(s jetwayv1.ServiceSpec) flygo.MachineService {
 	}
 	for _, p := range s.Ports {
 		port := p.Port
-		svc.Ports = append(svc.Ports, flygo.MachinePort{Port: &port, Handlers: p.Handlers})
+		mp := flygo.MachinePort{Port: &port, Handlers: p.Handlers}
+		if p.ProxyProtocol != "" {
+			if !slices.Contains(mp.Handlers, proxyProtoHandler) {
+				mp.Handlers = append(slices.Clone(mp.Handlers), proxyProtoHandler)
+			}
+			mp.ProxyProtoOptions = &flygo.ProxyProtoOptions{Version: p.ProxyProtocol}
+		}
+		svc.Ports = append(svc.Ports, mp)
 	}
 	for _, c := range s.Checks {
 		check := flygo.MachineServiceCheck{Type: &c.Type}

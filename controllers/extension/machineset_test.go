@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -162,5 +163,33 @@ func TestMachineConfigCarriesOwnershipAndStableHash(t *testing.T) {
 	}
 	if got := a.Services[0].Autostop.String(); got != "suspend" {
 		t.Errorf("autostop = %s, want suspend", got)
+	}
+}
+
+// TestProxyProtocolPortsTellMachinesTheCustomerAddress: a port with
+// proxyProtocol gets Fly's proxy_proto handler with its version, and the
+// machines learn the address the PROXY header should name; a plan without
+// one leaves the environment alone (a new variable would restart every
+// machine).
+func TestProxyProtocolPortsTellMachinesTheCustomerAddress(t *testing.T) {
+	ext := &jetwayv1.Extension{Spec: jetwayv1.ExtensionSpec{ID: "fly-1", Name: "db", PrimaryRegion: "mad", IPAddress: "fdaa:0:47fb:0:1::1d"}}
+	plan := &jetwayv1.ExtensionPlan{Spec: jetwayv1.ExtensionPlanSpec{Image: "img:1", Services: []jetwayv1.ServiceSpec{
+		{InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432, ProxyProtocol: "v2"}, {Port: 5433}}},
+	}}}
+	key := jetwayv1.MachineKey{Role: "primary", Region: "mad"}
+	cfg := machineConfig(ext, plan, key, "")
+	ports := cfg.Services[0].Ports
+	if !slices.Equal(ports[0].Handlers, []string{"proxy_proto"}) || ports[0].ProxyProtoOptions == nil || ports[0].ProxyProtoOptions.Version != "v2" {
+		t.Errorf("PROXY port: handlers %v options %+v, want proxy_proto v2", ports[0].Handlers, ports[0].ProxyProtoOptions)
+	}
+	if len(ports[1].Handlers) != 0 || ports[1].ProxyProtoOptions != nil {
+		t.Errorf("plain port got %v %+v", ports[1].Handlers, ports[1].ProxyProtoOptions)
+	}
+	if got := cfg.Env[envCustomerAddress]; got != ext.Spec.IPAddress {
+		t.Errorf("%s = %q, want the customer address", envCustomerAddress, got)
+	}
+	plan.Spec.Services[0].Ports[0].ProxyProtocol = ""
+	if _, set := machineConfig(ext, plan, key, "").Env[envCustomerAddress]; set {
+		t.Errorf("%s set for a plan without the PROXY protocol", envCustomerAddress)
 	}
 }
