@@ -143,6 +143,13 @@ const AnnotationMachineEvent = "jetway.dev/machine-event"
 // (ExtensionPlanSpec.NameConflicts).
 const AnnotationRequestedName = "jetway.dev/requested-name"
 
+// AnnotationSecretOptionsRevision changes, to a random token, whenever an
+// extension's secret options (kept in its options Secret, never in the
+// spec) change, so that the Extension and its machines' config change too.
+// Random rather than a digest: a digest of a secret would let whoever reads
+// Extensions test guesses of it.
+const AnnotationSecretOptionsRevision = "jetway.dev/secret-options-revision"
+
 // AnnotationOrigin records who created an Extension; the gateway writes
 // OriginFly, so Fly is not told about a resource it created itself.
 const (

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -76,6 +77,26 @@ type ExtensionPlanSpec struct {
 	// +kubebuilder:validation:Enum=reject;rename
 	// +kubebuilder:default=reject
 	NameConflicts *string `json:"nameConflicts,omitempty"`
+
+	// optionsSchema declares the options Fly's requests may carry for this
+	// plan: an OpenAPI v3 schema of the options object, in the subset CRDs
+	// use (type, properties, required, enum, minimum, maximum, pattern,
+	// additionalProperties...). With it, options are validated (errors
+	// name the field path), an update merges into them (JSON merge patch:
+	// absent is unchanged, null removes), and each top-level option reaches
+	// the machines as JETWAY_OPTION_<NAME>. Without it, options are kept
+	// verbatim and reach no machine.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	OptionsSchema *apiextensionsv1.JSON `json:"optionsSchema,omitempty"`
+	// secretOptions are the top-level options kept in a Secret beside the
+	// extension, never in its spec, and set as Fly app secrets rather than
+	// machine environment.
+	// +optional
+	// +listType=set
+	SecretOptions []string `json:"secretOptions,omitempty"`
 
 	// quota bounds what one organization may have on this plan, beside its
 	// organization-wide quota: e.g. one large database each.

@@ -328,6 +328,16 @@ func (in *ExtensionPlanSpec) DeepCopyInto(out *ExtensionPlanSpec) {
 		*out = new(string)
 		**out = **in
 	}
+	if in.OptionsSchema != nil {
+		in, out := &in.OptionsSchema, &out.OptionsSchema
+		*out = new(v1.JSON)
+		(*in).DeepCopyInto(*out)
+	}
+	if in.SecretOptions != nil {
+		in, out := &in.SecretOptions, &out.SecretOptions
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Quota != nil {
 		in, out := &in.Quota, &out.Quota
 		*out = new(Quota)

@@ -16,7 +16,7 @@ import (
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create;update
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;watch;create;delete
 // (watch: the manager's cache holds the tombstone ConfigMaps, by label; list
 // already reaches every ConfigMap, so watch shows nothing more.)
@@ -63,6 +63,10 @@ func (s *Server) handleProvision(w http.ResponseWriter, r *http.Request) {
 		readRegions = *req.ReadRegions
 	}
 	if err := s.checkQuota(ctx, *req.OrganizationID, plan, nil, machinesOf(readRegions)); err != nil {
+		s.answerError(w, r, err)
+		return
+	}
+	if err := checkOptions(req, plan); err != nil {
 		s.answerError(w, r, err)
 		return
 	}
@@ -156,6 +160,9 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 	if req.RequestedName != "" {
 		ext.Annotations[jetwayv1.AnnotationRequestedName] = req.RequestedName
 	}
+	if len(req.SecretOptions) > 0 {
+		ext.Annotations[jetwayv1.AnnotationSecretOptionsRevision] = domain.NewRevision()
+	}
 	if err := domain.ForgetTombstone(ctx, s.client, ns, ext.Name); err != nil {
 		return nil, false, fmt.Errorf("forget tombstone: %w", err)
 	}
@@ -168,6 +175,11 @@ func (s *Server) create(ctx context.Context, req *provisionRequest, plan *jetway
 			return nil, false, invalid("The extension was rejected: %s", apiMessage(err))
 		}
 		return nil, false, fmt.Errorf("create extension: %w", err)
+	}
+	if len(req.SecretOptions) > 0 {
+		if _, err := domain.WriteSecretOptions(ctx, s.client, s.live, s.scheme, ext, req.SecretOptions); err != nil {
+			return nil, false, err
+		}
 	}
 	s.log.Info("Provisioned extension", "id", ext.Spec.ID, "extension", ns+"/"+ext.Name)
 	return ext, true, nil

@@ -13,6 +13,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // signedFields travel in the body only to be signed; they are not part of
@@ -40,6 +41,9 @@ type provisionRequest struct {
 	// RequestedName is the name Fly asked for when the plan gave the
 	// extension another (claimName); not read from the request.
 	RequestedName string
+	// SecretOptions are the options the plan keeps in a Secret, taken out
+	// of Options (checkOptions); not read from the request.
+	SecretOptions domain.Options
 }
 
 // badRequest is a client error with a stable code and a readable message.

@@ -91,6 +91,8 @@ func (s *Server) checkGrowth(ctx context.Context, ext *jetwayv1.Extension, req *
 // this one (found by the chaos suite).
 func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *provisionRequest) (*jetwayv1.Extension, error) {
 	var current *jetwayv1.Extension
+	// revision is the new secret options revision, once they changed.
+	revision := ""
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if current == nil {
 			fresh := &jetwayv1.Extension{}
@@ -114,7 +116,26 @@ func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *
 			next.Spec.Plan = *req.Plan
 		}
 		if req.Options != nil {
-			next.Spec.Options = optionsJSON(req.Options)
+			public, secret, err := s.mergedOptions(ctx, current, next.Spec.Plan, req.Options)
+			if err != nil {
+				return err
+			}
+			next.Spec.Options = public.JSON()
+			changed, err := domain.WriteSecretOptions(ctx, s.client, s.live, s.scheme, next, secret)
+			if err != nil {
+				return err
+			}
+			// Sticky across conflicts: a retry finds the Secret written
+			// already, but the Extension still has to say it changed.
+			if changed {
+				revision = domain.NewRevision()
+			}
+			if revision != "" {
+				if next.Annotations == nil {
+					next.Annotations = map[string]string{}
+				}
+				next.Annotations[jetwayv1.AnnotationSecretOptionsRevision] = revision
+			}
 		}
 		if sameMutable(current, next) {
 			return nil
@@ -139,7 +160,8 @@ func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *
 func sameMutable(a, b *jetwayv1.Extension) bool {
 	return slices.Equal(a.Spec.ReadRegions, b.Spec.ReadRegions) &&
 		a.Spec.Plan == b.Spec.Plan &&
-		jsonEqual(a.Spec.Options, b.Spec.Options)
+		jsonEqual(a.Spec.Options, b.Spec.Options) &&
+		a.Annotations[jetwayv1.AnnotationSecretOptionsRevision] == b.Annotations[jetwayv1.AnnotationSecretOptionsRevision]
 }
 
 // jsonEqual compares two optional JSON values, an absent one as null.

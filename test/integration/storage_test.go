@@ -154,8 +154,25 @@ func setPaused(t *testing.T, ext *jetwayv1.Extension, paused bool) {
 		}
 		return k8s.Update(ctxFor(t), cur)
 	}).Should(gomega.Succeed())
-	if paused {
-		// A pass already running when the annotation landed ends first.
+	if paused && ext.Status.AppName != "" {
+		// A pass already running when the annotation landed ends first:
+		// wait until Fly has heard nothing about the app for a second.
+		calls := func() int {
+			n := 0
+			for _, c := range sim.AppRequests(ext.Status.AppName) {
+				n += c
+			}
+			return n
+		}
+		last := calls()
+		newG(t).Eventually(func() bool {
+			time.Sleep(time.Second)
+			now := calls()
+			quiet := now == last
+			last = now
+			return quiet
+		}, time.Minute, 10*time.Millisecond).Should(gomega.BeTrue(), "the extension's passes never stopped calling Fly after it was paused")
+	} else if paused {
 		time.Sleep(time.Second)
 	}
 }
