@@ -144,6 +144,12 @@ type ExtensionStatus struct {
 	// +optional
 	FlycastIP string `json:"flycastIP,omitempty"`
 
+	// secretOptionsRevision is the revision of the secret options
+	// (annotation jetway.dev/secret-options-revision) last set as the Fly
+	// app's secrets; machines restart onto it.
+	// +optional
+	SecretOptionsRevision *string `json:"secretOptionsRevision,omitempty"`
+
 	// dnsName is the name that resolves to the customer-network address.
 	// +optional
 	DNSName string `json:"dnsName,omitempty"`

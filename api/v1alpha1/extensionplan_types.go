@@ -193,7 +193,7 @@ type PortSpec struct {
 	// that address as JETWAY_CUSTOMER_ADDRESS (docs/fly-contract.md).
 	// +optional
 	// +kubebuilder:validation:Enum=v1;v2
-	ProxyProtocol string `json:"proxyProtocol,omitempty"`
+	ProxyProtocol *string `json:"proxyProtocol,omitempty"`
 }
 
 // CheckSpec is a health check.
@@ -355,7 +355,7 @@ func (s *ExtensionPlanSpec) RenamesOnConflict() bool {
 func (s *ExtensionPlanSpec) UsesProxyProtocol() bool {
 	for _, svc := range s.Services {
 		for _, p := range svc.Ports {
-			if p.ProxyProtocol != "" {
+			if p.ProxyProtocol != nil {
 				return true
 			}
 		}

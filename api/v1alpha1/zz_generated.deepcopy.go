@@ -425,6 +425,11 @@ func (in *ExtensionStatus) DeepCopyInto(out *ExtensionStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.SecretOptionsRevision != nil {
+		in, out := &in.SecretOptionsRevision, &out.SecretOptionsRevision
+		*out = new(string)
+		**out = **in
+	}
 	if in.Machines != nil {
 		in, out := &in.Machines, &out.Machines
 		*out = make([]MachineStatus, len(*in))
@@ -805,6 +810,11 @@ func (in *PortSpec) DeepCopyInto(out *PortSpec) {
 		in, out := &in.Handlers, &out.Handlers
 		*out = make([]string, len(*in))
 		copy(*out, *in)
+	}
+	if in.ProxyProtocol != nil {
+		in, out := &in.ProxyProtocol, &out.ProxyProtocol
+		*out = new(string)
+		**out = **in
 	}
 }
 

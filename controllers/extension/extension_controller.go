@@ -157,6 +157,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 			return ctrl.Result{}, err
 		}
 	}
+	if err := r.ensureOptionSecrets(ctx, ext); err != nil {
+		return ctrl.Result{}, err
+	}
 	var waits []time.Duration
 	// A restore replaces machines itself; it goes first (restore.go).
 	restoring, err := r.reconcileRestore(ctx, ext, deps, status)

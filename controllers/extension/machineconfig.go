@@ -36,6 +36,7 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	env["JETWAY_EXTENSION_NAME"] = ext.Spec.Name
 	env["JETWAY_ROLE"] = key.Role
 	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
+	optionsEnv(ext, plan, env)
 	if spec.UsesProxyProtocol() && ext.Spec.IPAddress != "" {
 		// What the PROXY header of a customer's connection should name.
 		// Only for such plans: a new variable restarts every machine.
@@ -109,11 +110,11 @@ func machineService(s jetwayv1.ServiceSpec) flygo.MachineService {
 	for _, p := range s.Ports {
 		port := p.Port
 		mp := flygo.MachinePort{Port: &port, Handlers: p.Handlers}
-		if p.ProxyProtocol != "" {
+		if p.ProxyProtocol != nil {
 			if !slices.Contains(mp.Handlers, proxyProtoHandler) {
 				mp.Handlers = append(slices.Clone(mp.Handlers), proxyProtoHandler)
 			}
-			mp.ProxyProtoOptions = &flygo.ProxyProtoOptions{Version: p.ProxyProtocol}
+			mp.ProxyProtoOptions = &flygo.ProxyProtoOptions{Version: *p.ProxyProtocol}
 		}
 		svc.Ports = append(svc.Ports, mp)
 	}

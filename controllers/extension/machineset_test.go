@@ -7,6 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	flygo "github.com/superfly/fly-go"
 
+	"k8s.io/utils/ptr"
+
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/fly"
 )
@@ -174,7 +176,7 @@ func TestMachineConfigCarriesOwnershipAndStableHash(t *testing.T) {
 func TestProxyProtocolPortsTellMachinesTheCustomerAddress(t *testing.T) {
 	ext := &jetwayv1.Extension{Spec: jetwayv1.ExtensionSpec{ID: "fly-1", Name: "db", PrimaryRegion: "mad", IPAddress: "fdaa:0:47fb:0:1::1d"}}
 	plan := &jetwayv1.ExtensionPlan{Spec: jetwayv1.ExtensionPlanSpec{Image: "img:1", Services: []jetwayv1.ServiceSpec{
-		{InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432, ProxyProtocol: "v2"}, {Port: 5433}}},
+		{InternalPort: 5432, Ports: []jetwayv1.PortSpec{{Port: 5432, ProxyProtocol: ptr.To("v2")}, {Port: 5433}}},
 	}}}
 	key := jetwayv1.MachineKey{Role: "primary", Region: "mad"}
 	cfg := machineConfig(ext, plan, key, "")
@@ -188,7 +190,7 @@ func TestProxyProtocolPortsTellMachinesTheCustomerAddress(t *testing.T) {
 	if got := cfg.Env[envCustomerAddress]; got != ext.Spec.IPAddress {
 		t.Errorf("%s = %q, want the customer address", envCustomerAddress, got)
 	}
-	plan.Spec.Services[0].Ports[0].ProxyProtocol = ""
+	plan.Spec.Services[0].Ports[0].ProxyProtocol = nil
 	if _, set := machineConfig(ext, plan, key, "").Env[envCustomerAddress]; set {
 		t.Errorf("%s set for a plan without the PROXY protocol", envCustomerAddress)
 	}

@@ -91,8 +91,7 @@ func (s *Server) checkGrowth(ctx context.Context, ext *jetwayv1.Extension, req *
 // this one (found by the chaos suite).
 func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *provisionRequest) (*jetwayv1.Extension, error) {
 	var current *jetwayv1.Extension
-	// revision is the new secret options revision, once they changed.
-	revision := ""
+	opts := &optionsUpdate{patch: req.Options}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if current == nil {
 			fresh := &jetwayv1.Extension{}
@@ -116,25 +115,8 @@ func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *
 			next.Spec.Plan = *req.Plan
 		}
 		if req.Options != nil {
-			public, secret, err := s.mergedOptions(ctx, current, next.Spec.Plan, req.Options)
-			if err != nil {
+			if err := opts.apply(ctx, s, current, next); err != nil {
 				return err
-			}
-			next.Spec.Options = public.JSON()
-			changed, err := domain.WriteSecretOptions(ctx, s.client, s.live, s.scheme, next, secret)
-			if err != nil {
-				return err
-			}
-			// Sticky across conflicts: a retry finds the Secret written
-			// already, but the Extension still has to say it changed.
-			if changed {
-				revision = domain.NewRevision()
-			}
-			if revision != "" {
-				if next.Annotations == nil {
-					next.Annotations = map[string]string{}
-				}
-				next.Annotations[jetwayv1.AnnotationSecretOptionsRevision] = revision
 			}
 		}
 		if sameMutable(current, next) {

@@ -151,6 +151,10 @@ func runSuite(m *testing.M) (code int) {
 		return fail("manager's RBAC: %v", err)
 	}
 	simURL = simServer.URL
+	// As in production: ctrl.GetConfig turns client-side rate limiting off
+	// and leaves fairness to the API server; envtest's config keeps
+	// client-go's 5 requests/s, which no deployed manager has.
+	managerConfig.QPS = -1
 	currentOptions = managerOptions(managerConfig, addr, stateDir, simServer.URL, logger)
 	runErr := startManager()
 	defer func() {
