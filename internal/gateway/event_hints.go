@@ -22,7 +22,7 @@ import (
 // way (controllers/extension, hintedLooks).
 type hintLimiter struct {
 	interval time.Duration
-	// poke writes the hint; nil in tests that only count.
+	// poke writes the hint (Server.pokeExtension).
 	poke func(ctx context.Context, key types.NamespacedName, latest machineEvent) error
 	// ctx outlives requests: a trailing poke runs after its request ended.
 	ctx context.Context
