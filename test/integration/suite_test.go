@@ -227,6 +227,9 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			Addr:        addr,
 			ExternalURL: "http://" + addr,
 			BasePath:    basePath,
+			// Scaled down like the intervals below: an autostopped machine
+			// that wakes may sleep again within the default 5 s.
+			Events: gateway.EventSettings{MinInterval: 250 * time.Millisecond},
 		},
 		SharedSecrets: [][]byte{secret},
 		StateDir:      stateDir,
@@ -255,7 +258,8 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			// Far above flysim's 200 ms boots, so only WedgeMachine trips it.
 			WedgedAfter: 3 * time.Second,
 			// Well past TestRejectedTokenStalls' quiet window.
-			StalledRecheck: 8 * time.Second,
+			StalledRecheck:       8 * time.Second,
+			MachineEventInterval: 250 * time.Millisecond,
 		},
 		Log:                  logger,
 		RestartableInProcess: true,
