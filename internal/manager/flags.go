@@ -55,6 +55,10 @@ type Flags struct {
 	ClaimsNamespace string
 	BillingCurrency string
 	BillingGrace    time.Duration
+	// The manager's access to the org namespaces (see namespaceAccess).
+	ManagedNamespaceRole    string
+	ServiceAccount          string
+	ServiceAccountNamespace string
 }
 
 // Register adds the manager flags to cmd; defaultAddr is the gateway's.
@@ -97,6 +101,9 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.BillingCurrency, "billing-currency", "USD", "ISO 4217 currency Jetway bills in; plans priced in another are metered unpriced")
 	fs.DurationVar(&f.BillingGrace, "billing-close-grace", time.Hour, "How long after a UTC day ends its bill waits for every machine and volume to be proven past midnight before it is published anyway, unproven time unbilled")
 	fs.DurationVar(&f.SessionTTL, "session-ttl", 2*time.Hour, "Longest dashboard session; never longer than Fly's grant")
+	fs.StringVar(&f.ManagedNamespaceRole, "managed-namespace-role", "jetway-managed-namespace", "ClusterRole the manager binds to its ServiceAccount in each organization namespace it makes (its Secrets live there only)")
+	fs.StringVar(&f.ServiceAccount, "service-account", "", "The manager's own ServiceAccount, bound in each organization namespace (empty: bind nothing, for credentials that reach every namespace already)")
+	fs.StringVar(&f.ServiceAccountNamespace, "service-account-namespace", "", "Namespace of --service-account (default: the pod's own)")
 }
 
 // Options turns the flags into manager Options; secrets are the
@@ -151,6 +158,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			AppNamePrefix:   f.AppNamePrefix,
 			DNSZone:         f.DNSZone,
 			ClaimsNamespace: f.ClaimsNamespace,
+			Access:          f.namespaceAccess(),
 		},
 		Controllers: extension.Settings{
 			DNSTTL:                  f.DNSTTL,
