@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Copies the generated CRDs and RBAC rules into the Helm chart: config/crd/bases/ to
-# charts/jetway/crds/ (installed by Helm before the templates) and
+# charts/jetway/files/crds/ (rendered by templates/crds.yaml, so that helm
+# upgrade updates them and uninstall keeps them) and
 # config/crd/external/ (external-dns's DNSEndpoint, installed only with
 # installExternalDNSCRD=true) to charts/jetway/files/. Run it after
 # `make manifests`.
@@ -27,7 +28,7 @@ sync() {
 	echo "synced $n CRD(s) from ${from#"$root"/} to ${to#"$root"/}"
 }
 
-sync "$root/config/crd/bases" "$chart/crds"
+sync "$root/config/crd/bases" "$chart/files/crds"
 sync "$root/config/crd/external" "$chart/files"
 
 # The manager's ClusterRole in the chart carries exactly the rules

@@ -71,6 +71,20 @@ func (a NamespaceAccess) Grant(ctx context.Context, c client.Client, live client
 	return a.awaitSecretAccess(ctx, c, ns)
 }
 
+// RetryForbidden runs fn and, if the API server refused it and the
+// manager binds itself into namespaces, grants ns and runs fn once more:
+// for a namespace the manager did not make, the first use binds it.
+func (a NamespaceAccess) RetryForbidden(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, ns string, fn func() error) error {
+	err := fn()
+	if !apierrors.IsForbidden(err) || !a.Enabled() {
+		return err
+	}
+	if gerr := a.Grant(ctx, c, live, owner, ns); gerr != nil {
+		return errors.Join(err, gerr)
+	}
+	return fn()
+}
+
 // repair makes an existing binding's subjects the manager's own again
 // (a binding made by an earlier release under another ServiceAccount).
 func (a NamespaceAccess) repair(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, want *rbacv1.RoleBinding) (bool, error) {
