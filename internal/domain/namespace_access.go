@@ -58,12 +58,17 @@ func (a NamespaceAccess) Grant(ctx context.Context, c client.Client, live client
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: a.Role},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: a.ServiceAccount, Namespace: a.ServiceAccountNamespace}},
 	}
-	err := c.Create(ctx, want, owner)
-	if apierrors.IsAlreadyExists(err) {
-		var wrote bool
-		if wrote, err = a.repair(ctx, c, live, owner, want); err == nil && !wrote {
-			return nil
+	// Read first: at every start the Organization controller passes here
+	// for every organization, whose binding almost always exists.
+	wrote, err := a.repair(ctx, c, live, owner, want)
+	if apierrors.IsNotFound(err) {
+		wrote, err = true, c.Create(ctx, want, owner)
+		if apierrors.IsAlreadyExists(err) {
+			wrote, err = a.repair(ctx, c, live, owner, want)
 		}
+	}
+	if err == nil && !wrote {
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("bind %s in namespace %s: %w", a.Role, ns, err)
@@ -86,7 +91,8 @@ func (a NamespaceAccess) RetryForbidden(ctx context.Context, c client.Client, li
 }
 
 // repair makes an existing binding's subjects the manager's own again
-// (a binding made by an earlier release under another ServiceAccount).
+// (a binding made by an earlier release under another ServiceAccount) and
+// reports whether it wrote; NotFound passes through unwrapped.
 func (a NamespaceAccess) repair(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, want *rbacv1.RoleBinding) (bool, error) {
 	have := &rbacv1.RoleBinding{}
 	if err := live.Get(ctx, client.ObjectKeyFromObject(want), have); err != nil {
@@ -106,7 +112,7 @@ func (a NamespaceAccess) repair(ctx context.Context, c client.Client, live clien
 // awaitSecretAccess asks the API server, as the manager, whether it may
 // create Secrets in ns, until it says yes.
 func (a NamespaceAccess) awaitSecretAccess(ctx context.Context, c client.Client, ns string) error {
-	var denied error
+	var denied string
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, grantTakesEffect, true, func(ctx context.Context) (bool, error) {
 		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "secrets"},
@@ -114,11 +120,11 @@ func (a NamespaceAccess) awaitSecretAccess(ctx context.Context, c client.Client,
 		if err := c.Create(ctx, review); err != nil {
 			return false, err
 		}
-		denied = errors.New(review.Status.Reason)
+		denied = review.Status.Reason
 		return review.Status.Allowed, nil
 	})
 	if err != nil {
-		return fmt.Errorf("binding %s in namespace %s does not let the manager create Secrets yet (%v): %w", a.Role, ns, denied, err)
+		return fmt.Errorf("binding %s in namespace %s does not let the manager create Secrets yet (%q): %w", a.Role, ns, denied, err)
 	}
 	return nil
 }
