@@ -2,6 +2,7 @@ package chart
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -119,6 +120,23 @@ func TestChartManagerReachesOnlyItsNamespacesSecrets(t *testing.T) {
 		t.Fatalf("organization controller, as the chart's manager: %v", err)
 	}
 	assertSecretsReachable(t, ctx, mgr, old)
+
+	// Someone else's binding under the manager's name is reported, not
+	// overwritten (roleRef is immutable) and not trusted.
+	clash := domain.Namespace("org-clash")
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clash}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: chartAccess.Role, Namespace: clash},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "secret-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "someone", Namespace: "elsewhere"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := domain.EnsureNamespace(ctx, mgr, mgr, "test", chartAccess, "org-clash"); err == nil || !strings.Contains(err.Error(), "refers to ClusterRole secret-reader") {
+		t.Errorf("EnsureNamespace over someone else's binding: %v, want an error naming its role", err)
+	}
 
 	// Still nothing elsewhere.
 	assertForbidden(t, "get a Secret in unrelated afterwards", mgr.Get(ctx, client.ObjectKey{Namespace: "unrelated", Name: "someone-elses"}, &corev1.Secret{}))
