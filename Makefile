@@ -67,9 +67,9 @@ manifests: $(CONTROLLER_GEN) $(CRD_REF_DOCS) ## Generate CRDs, RBAC and docs/api
 
 .PHONY: verify-generated
 verify-generated: generate manifests ## Fail if generated files are not committed.
-	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files charts/jetway/templates/clusterrole.yaml docs/api-reference.md)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config internal/dns/externaldns charts/jetway/files charts/jetway/templates/clusterrole.yaml charts/jetway/templates/managed-namespace-role.yaml docs/api-reference.md)" ]; then \
 		echo "Generated files are stale; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- api config internal/dns/externaldns charts/jetway/crds charts/jetway/files charts/jetway/templates/clusterrole.yaml docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
+		git status --porcelain -- api config internal/dns/externaldns charts/jetway/files charts/jetway/templates/clusterrole.yaml charts/jetway/templates/managed-namespace-role.yaml docs/api-reference.md; git --no-pager diff --stat; exit 1; fi
 
 .PHONY: fmt
 fmt: ## Run go fmt.

@@ -46,8 +46,17 @@ func (r *Reconciler) loadDependencies(ctx context.Context, ext *jetwayv1.Extensi
 // loadCredentials reads the extension's credentials, making their Secret
 // the first time. Only a full check needs them (they go into the app's
 // secrets), so a look costs no read of the Secret.
+//
+// An Extension applied by GitOps may sit in a namespace Jetway did not
+// make, where it may not touch Secrets yet: refused, it binds itself there
+// (a namespace holding an Extension is one Jetway manages) and tries once
+// more.
 func (r *Reconciler) loadCredentials(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
-	creds, err := domain.EnsureCredentials(ctx, r.Client, r.APIReader, r.Scheme, ext, domain.DefaultUsername(deps.plan, ext))
+	var creds domain.Credentials
+	err := r.Settings.Domain.Access.RetryForbidden(ctx, r.Client, r.APIReader, FieldOwner, ext.Namespace, func() (err error) {
+		creds, err = domain.EnsureCredentials(ctx, r.Client, r.APIReader, r.Scheme, ext, domain.DefaultUsername(deps.plan, ext))
+		return err
+	})
 	if err != nil {
 		return err
 	}

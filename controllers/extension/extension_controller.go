@@ -98,7 +98,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
 // +kubebuilder:rbac:groups=jetway.dev,resources=usageledgers,verbs=get;list;watch;create;update
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create
+// Credentials Secrets: only in org namespaces, through domain.NamespaceAccess.
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;create;update
 // +kubebuilder:rbac:groups=externaldns.k8s.io,resources=dnsendpoints,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

@@ -27,6 +27,8 @@ type ExtensionAccounts struct {
 	Client client.Client
 	// Live reads uncached before a write (see domain.EnsureMember).
 	Live client.Reader
+	// Access binds the manager into the namespaces this loop makes.
+	Access domain.NamespaceAccess
 }
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch
@@ -51,10 +53,10 @@ func (r *ExtensionAccounts) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	org := domain.FlyOrganization{ID: ext.Spec.Organization.ID, DisplayName: ext.Spec.Organization.Name}
 	var err error
 	if u := ext.Spec.User; u != nil && u.ID != "" {
-		_, err = domain.EnsureMember(ctx, r.Client, r.Live, AccountsFieldOwner, org,
+		_, err = domain.EnsureMember(ctx, r.Client, r.Live, AccountsFieldOwner, r.Access, org,
 			jetwayv1.Member{UserID: u.ID, Email: u.Email, Role: u.Role})
 	} else {
-		_, err = domain.EnsureOrganization(ctx, r.Client, r.Live, AccountsFieldOwner, org)
+		_, err = domain.EnsureOrganization(ctx, r.Client, r.Live, AccountsFieldOwner, r.Access, org)
 	}
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("account of extension %s: %w", req.NamespacedName, err)

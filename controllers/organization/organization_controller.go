@@ -21,11 +21,25 @@ import (
 // what it found in status.
 type Reconciler struct {
 	client.Client
+	// Live reads the RoleBindings uncached (no cluster-wide watch on them).
+	Live client.Reader
+	// Access binds the manager into each organization namespace; every
+	// Organization is reconciled at start, which also binds it into
+	// namespaces made before it did so.
+	Access domain.NamespaceAccess
 }
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=organizations,verbs=get;list;watch
 // +kubebuilder:rbac:groups=jetway.dev,resources=organizations/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=core,resources=namespaces,verbs=get;list;watch;create;patch
+// The manager's own access to org namespaces (domain.NamespaceAccess): it
+// may create RoleBindings, but bind only the one ClusterRole named here
+// (config/rbac/managed_namespace_role.yaml; the chart renames it with the
+// release), and touch again only bindings of that name.
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=create
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;update,resourceNames=jetway-managed-namespace
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=jetway-managed-namespace
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
 
 // FieldOwner is the field manager of everything this controller writes.
 const FieldOwner = client.FieldOwner("jetway-organization-controller")
@@ -52,9 +66,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		ns.Labels[jetwayv1.LabelManagedBy] = jetwayv1.ManagedByJetway
 		return nil
 	})
+	if err == nil {
+		err = r.Access.Grant(ctx, r.Client, r.Live, FieldOwner, ns.Name)
+	}
 	if err != nil {
 		meta.SetStatusCondition(&org.Status.Conditions, metav1.Condition{Type: jetwayv1.ConditionReady, Status: metav1.ConditionFalse,
-			Reason: jetwayv1.ReasonDependencyNotReady, Message: fmt.Sprintf("Namespace %s could not be written: %v", ns.Name, err), ObservedGeneration: org.Generation})
+			Reason: jetwayv1.ReasonDependencyNotReady, Message: fmt.Sprintf("Namespace %s or the manager's RoleBinding in it could not be written: %v", ns.Name, err), ObservedGeneration: org.Generation})
 	} else {
 		org.Status.Namespace = ns.Name
 		org.Status.ObservedGeneration = org.Generation

@@ -75,7 +75,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, http.StatusForbidden, notYourOrgPage(info.Email))
 		return
 	}
-	if _, err := domain.EnsureMember(ctx, h.client, h.live, fieldOwner,
+	if _, err := domain.EnsureMember(ctx, h.client, h.live, fieldOwner, h.cfg.Domain.Access,
 		domain.FlyOrganization{ID: orgID, DisplayName: orgDisplayName(ext)},
 		jetwayv1.Member{UserID: info.UserID, Email: info.Email, Role: role}); err != nil {
 		h.failure(w, r, err)

@@ -11,7 +11,8 @@ import (
 	"github.com/jetway-dev/jetway/internal/domain"
 )
 
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get
+// Credentials Secrets are read through the Role the manager binds in each
+// org namespace (domain.NamespaceAccess); the ClusterRole holds none.
 
 // connectionDetails renders the extension's config exactly as Fly received
 // it at provisioning (the plan's templates over the stored credentials), so

@@ -51,27 +51,27 @@ type FlyOrganization struct {
 // member means the namespace was made; one deleted since (or an
 // Organization applied by hand) is made again by EnsureNamespace when a
 // create in it finds it missing.
-func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member jetwayv1.Member) (string, error) {
+func EnsureMember(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, access NamespaceAccess, org FlyOrganization, member jetwayv1.Member) (string, error) {
 	member.Role = NormalizeRole(member.Role)
-	return ensureAccount(ctx, c, live, owner, org, &member)
+	return ensureAccount(ctx, c, live, owner, access, org, &member)
 }
 
 // EnsureOrganization is EnsureMember for an extension that names no
 // provisioning user (one applied by GitOps without spec.user): the
 // Organization is created if it does not exist, with no member, and one
 // that exists is left as it is.
-func EnsureOrganization(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization) (string, error) {
-	return ensureAccount(ctx, c, live, owner, org, nil)
+func EnsureOrganization(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, access NamespaceAccess, org FlyOrganization) (string, error) {
+	return ensureAccount(ctx, c, live, owner, access, org, nil)
 }
 
 // ensureAccount makes the namespace and the Organization of org, and
 // records member in it unless member is nil.
-func ensureAccount(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, org FlyOrganization, member *jetwayv1.Member) (string, error) {
+func ensureAccount(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, access NamespaceAccess, org FlyOrganization, member *jetwayv1.Member) (string, error) {
 	ns := Namespace(org.ID)
 	if recorded, err := accountRecorded(ctx, c, org.ID, member); err != nil || recorded {
 		return ns, err
 	}
-	if err := EnsureNamespace(ctx, c, owner, org.ID); err != nil {
+	if err := EnsureNamespace(ctx, c, live, owner, access, org.ID); err != nil {
 		return "", err
 	}
 	orgName := OrganizationName(org.ID)
@@ -118,8 +118,8 @@ func accountRecorded(ctx context.Context, cached client.Reader, orgID string, me
 }
 
 // EnsureNamespace makes the namespace that holds orgID's extensions, if it
-// is not there.
-func EnsureNamespace(ctx context.Context, c client.Client, owner client.FieldOwner, orgID string) error {
+// is not there, and binds the manager into it (access).
+func EnsureNamespace(ctx context.Context, c client.Client, live client.Reader, owner client.FieldOwner, access NamespaceAccess, orgID string) error {
 	ns := Namespace(orgID)
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{
 		jetwayv1.LabelOrganization: OrganizationName(orgID), jetwayv1.LabelManagedBy: jetwayv1.ManagedByJetway,
@@ -127,7 +127,7 @@ func EnsureNamespace(ctx context.Context, c client.Client, owner client.FieldOwn
 	if err := c.Create(ctx, nsObj, owner); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
-	return nil
+	return access.Grant(ctx, c, live, owner, ns)
 }
 
 // UpsertMember adds or refreshes a member and reports whether anything

@@ -16,6 +16,9 @@ type Settings struct {
 	// ClaimsNamespace holds the Leases that keep extension names unique
 	// (see nameclaim.go).
 	ClaimsNamespace string
+	// Access binds the manager into each organization namespace it makes
+	// (see namespace_access.go).
+	Access NamespaceAccess
 }
 
 // AppName is the Fly app of the extension with Fly id flyID.

@@ -20,7 +20,7 @@ const fieldOwner = client.FieldOwner("jetway-gateway")
 // Fly organization, its namespace, and the provisioning user as a member
 // (Fly asks providers to do this along with the provisioning request).
 func (s *Server) ensureAccount(ctx context.Context, req *provisionRequest) (string, error) {
-	return domain.EnsureMember(ctx, s.client, s.live, fieldOwner,
+	return domain.EnsureMember(ctx, s.client, s.live, fieldOwner, s.cfg.Domain.Access,
 		domain.FlyOrganization{ID: *req.OrganizationID, DisplayName: deref(req.OrganizationName)},
 		jetwayv1.Member{UserID: *req.UserID, Email: deref(req.UserEmail), Role: deref(req.UserRole)})
 }

@@ -16,7 +16,8 @@ import (
 
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
-// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create;update
+// Credentials and options Secrets: through domain.NamespaceAccess, in org
+// namespaces only (config/rbac/managed_namespace_role.yaml).
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=list;watch;create;delete
 // (watch: the manager's cache holds the tombstone ConfigMaps, by label; list
 // already reaches every ConfigMap, so watch shows nothing more.)
@@ -194,7 +195,7 @@ func (s *Server) createOrFind(ctx context.Context, ext *jetwayv1.Extension, orgI
 		if apierrors.IsNotFound(err) {
 			// The namespace is gone though the member is recorded (deleted
 			// by hand, or an Organization applied without one): make it.
-			if err = domain.EnsureNamespace(ctx, s.client, fieldOwner, orgID); err == nil {
+			if err = domain.EnsureNamespace(ctx, s.client, s.live, fieldOwner, s.cfg.Domain.Access, orgID); err == nil {
 				err = s.client.Create(ctx, ext, fieldOwner)
 			}
 		}

@@ -65,6 +65,10 @@ type Flags struct {
 	BillingCurrency string
 	BillingGrace    time.Duration
 	Lease           election.Timings
+	// The manager's access to the org namespaces (see namespaceAccess).
+	ManagedNamespaceRole    string
+	ServiceAccount          string
+	ServiceAccountNamespace string
 }
 
 // Register adds the manager flags to cmd; defaultAddr is the gateway's.
@@ -118,6 +122,9 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.DurationVar(&f.Lease.LeaseDuration, "leader-elect-lease-duration", election.DefaultLeaseDuration, "How long a standby waits after the leader's last renewal before it leads: the bound of a failover when the leader dies (whole seconds)")
 	fs.DurationVar(&f.Lease.RenewDeadline, "leader-elect-renew-deadline", election.DefaultRenewDeadline, "How long the leader retries a failed lease renewal before it stops leading and exits: an API server outage longer than this restarts the leader")
 	fs.DurationVar(&f.Lease.RetryPeriod, "leader-elect-retry-period", election.DefaultRetryPeriod, "How often the leader renews its lease and a standby looks at it: a released lease (graceful stop) is taken within about 2 of these")
+	fs.StringVar(&f.ManagedNamespaceRole, "managed-namespace-role", "jetway-managed-namespace", "ClusterRole the manager binds to its ServiceAccount in each organization namespace it makes (its Secrets live there only)")
+	fs.StringVar(&f.ServiceAccount, "service-account", "", "The manager's own ServiceAccount, bound in each organization namespace (empty: bind nothing, for credentials that reach every namespace already)")
+	fs.StringVar(&f.ServiceAccountNamespace, "service-account-namespace", "", "Namespace of --service-account (default: the pod's own)")
 }
 
 // Options turns the flags into manager Options; secrets are the
@@ -180,6 +187,7 @@ func (f *Flags) Options(secrets [][]byte) Options {
 			AppNamePrefix:   f.AppNamePrefix,
 			DNSZone:         f.DNSZone,
 			ClaimsNamespace: f.ClaimsNamespace,
+			Access:          f.namespaceAccess(),
 		},
 		Controllers: extension.Settings{
 			DNSTTL:                  f.DNSTTL,

@@ -223,7 +223,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer closeNonces()
 	}
-	opts.Log.Info("Starting Jetway")
+	opts.Log.Info("Starting Jetway", "namespaceRole", names.Access.Role, "bindsItselfInOrgNamespaces", names.Access.Enabled())
 	return mgr.Start(ctx)
 }
 
@@ -243,13 +243,15 @@ func addControllers(mgr ctrl.Manager, opts Options, flyClient fly.Client, names 
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up extension controller: %w", err)
 	}
-	orgs := &organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner))}
+	orgs := &organization.Reconciler{Client: client.WithFieldOwner(mgr.GetClient(), string(organization.FieldOwner)),
+		Live: mgr.GetAPIReader(), Access: names.Access}
 	if err := orgs.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up organization controller: %w", err)
 	}
 	if err := (&organization.ExtensionAccounts{
 		Client: client.WithFieldOwner(mgr.GetClient(), string(organization.AccountsFieldOwner)),
 		Live:   mgr.GetAPIReader(),
+		Access: names.Access,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up extension accounts controller: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/jetway-dev/jetway/internal/domain"
 )
 
 // managerUser is who the manager under test is: bound to the generated
@@ -20,7 +22,19 @@ import (
 // the suite also proves that the RBAC Jetway ships is enough. The API
 // server envtest starts authorizes with RBAC; its admin would hide a
 // missing verb (a cache of a kind it may list but not watch never syncs).
-const managerUser = "jetway-manager-under-test"
+// It is a ServiceAccount's user name (its client certificate says so), so
+// the RoleBindings the manager makes for itself in each org namespace
+// (managerAccess) apply to it as they do in a cluster.
+const managerUser = "system:serviceaccount:" + managerSANamespace + ":" + managerSA
+
+const (
+	managerSA          = "jetway-manager-under-test"
+	managerSANamespace = "default"
+)
+
+// managerAccess is how the manager under test binds itself into org
+// namespaces, with config/rbac's role: its ClusterRole holds no Secrets.
+var managerAccess = domain.NamespaceAccess{Role: "jetway-managed-namespace", ServiceAccount: managerSA, ServiceAccountNamespace: managerSANamespace}
 
 // leastPrivilegeConfig creates Jetway's roles from config/rbac, binds them
 // to managerUser (the leader-election Role in claimsNamespace, where the
@@ -31,6 +45,10 @@ func leastPrivilegeConfig(ctx context.Context, env *envtest.Environment, admin c
 	if err := readYAML("../../config/rbac/role.yaml", cluster); err != nil {
 		return nil, err
 	}
+	orgNamespaces := &rbacv1.ClusterRole{}
+	if err := readYAML("../../config/rbac/managed_namespace_role.yaml", orgNamespaces); err != nil {
+		return nil, err
+	}
 	leader := &rbacv1.Role{}
 	if err := readYAML("../../config/rbac/leader_election_role.yaml", leader); err != nil {
 		return nil, err
@@ -38,7 +56,7 @@ func leastPrivilegeConfig(ctx context.Context, env *envtest.Environment, admin c
 	leader.Namespace = claimsNamespace
 	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}
 	objects := []client.Object{
-		cluster,
+		cluster, orgNamespaces,
 		&rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: managerUser},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cluster.Name},

@@ -245,7 +245,7 @@ func managerOptions(cfg *rest.Config, addr, stateDir, flyURL string, logger logr
 			FailingAfter:            3,
 			MaxConcurrentReconciles: 4,
 		},
-		Domain:  domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone},
+		Domain:  domain.Settings{AppNamePrefix: appPrefix, DNSZone: dnsZone, Access: managerAccess},
 		Billing: billing.Settings{Currency: "USD", CloseGrace: time.Hour},
 		Controllers: extension.Settings{
 			DNSTTL: dnsTTL,
