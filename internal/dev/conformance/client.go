@@ -16,11 +16,11 @@ import (
 // tweak bends one rule of a signed request, so a check can see the
 // provider refuse it. The zero tweak is a correct request, as Fly sends it.
 type tweak struct {
-	unsigned     bool            // no X-Signature at all
-	secret       []byte          // sign with this secret instead
-	omit         string          // leave out this signing parameter
-	timestampAdj time.Duration   // move the timestamp this far from now
-	url          string          // sign this url instead of the target's
+	unsigned     bool                  // no X-Signature at all
+	secret       []byte                // sign with this secret instead
+	omit         string                // leave out this signing parameter
+	timestampAdj time.Duration         // move the timestamp this far from now
+	url          string                // sign this url instead of the target's
 	tamper       func(b []byte) []byte // change the signed bytes after signing
 }
 

@@ -31,10 +31,18 @@ type Result struct {
 	Reason  string
 }
 
-func pass(format string, a ...any) Result { return Result{Outcome: Pass, Reason: fmt.Sprintf(format, a...)} }
-func fail(format string, a ...any) Result { return Result{Outcome: Fail, Reason: fmt.Sprintf(format, a...)} }
-func skip(format string, a ...any) Result { return Result{Outcome: Skip, Reason: fmt.Sprintf(format, a...)} }
-func info(format string, a ...any) Result { return Result{Outcome: Info, Reason: fmt.Sprintf(format, a...)} }
+func pass(format string, a ...any) Result {
+	return Result{Outcome: Pass, Reason: fmt.Sprintf(format, a...)}
+}
+func fail(format string, a ...any) Result {
+	return Result{Outcome: Fail, Reason: fmt.Sprintf(format, a...)}
+}
+func skip(format string, a ...any) Result {
+	return Result{Outcome: Skip, Reason: fmt.Sprintf(format, a...)}
+}
+func info(format string, a ...any) Result {
+	return Result{Outcome: Info, Reason: fmt.Sprintf(format, a...)}
+}
 
 // Report is a whole run.
 type Report struct {

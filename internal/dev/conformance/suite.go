@@ -146,7 +146,6 @@ func (s *Suite) newID() (id, name string) {
 	return id, id + "-db"
 }
 
-
 // provisionBody is a provisioning request with every field the page
 // lists, as Fly sends it.
 func (s *Suite) provisionBody(id, name string) map[string]any {
