@@ -12,7 +12,7 @@ import (
 // flyWindow is how long Fly waits for a provisioning answer: "If
 // resources take more than 5 seconds to provision, flyctl can poll your
 // API for resource readiness."
-const flyWindow = 5 * time.Second
+var flyWindow = 5 * time.Second
 
 // statusWords are the status words a GET may carry. flyctl understands
 // ready and error; the others are what providers (Jetway among them) say

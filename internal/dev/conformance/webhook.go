@@ -169,7 +169,7 @@ func checkWebhookDeleted(ctx context.Context, s *Suite) Result {
 	}
 	// Deletion is over, so the notification is due now; a short wait
 	// covers a provider that sends it just after.
-	res := s.waitWebhook(ctx, s.fixture, func(a string) bool { return a == "resource.deleted" }, 15*time.Second)
+	res := s.waitWebhook(ctx, s.fixture, func(a string) bool { return a == "resource.deleted" }, min(15*time.Second, s.cfg.Timeout))
 	if res.Outcome == Fail && strings.HasPrefix(res.Reason, "none in") {
 		return info("no resource.deleted (the page lists removal \"via the provider UI\"; Jetway sends it for every deletion): %s", res.Reason)
 	}
