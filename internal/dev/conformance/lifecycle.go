@@ -241,14 +241,41 @@ func checkPatch(ctx context.Context, s *Suite) Result {
 		return fail("want 2xx, got %s", a)
 	}
 	s.regions = want
-	g, err := s.get(ctx, s.fixture)
+	lag, got, err := s.waitRegions(ctx, want)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if got := regionList(g.object()["read_regions"]); !slices.Equal(got, want) {
-		return fail("PATCH answered %d, but GET's read_regions is %v, want %v", a.code, got, want)
+	if !slices.Equal(got, want) {
+		return fail("PATCH answered %d, but GET's read_regions is %v after %s, want %v", a.code, got, lag, want)
+	}
+	if lag > 0 {
+		return pass("%d, GET shows read_regions %v (after %s)", a.code, want, lag.Round(time.Millisecond))
 	}
 	return pass("%d, GET shows read_regions %v", a.code, want)
+}
+
+// readLag bounds how long GET may lag behind an accepted PATCH: a provider
+// answering GET from a cache shows a change a moment later.
+const readLag = 10 * time.Second
+
+// waitRegions polls GET until it shows want as the fixture's read_regions,
+// for at most readLag; it returns how long that took and what GET showed
+// last.
+func (s *Suite) waitRegions(ctx context.Context, want []string) (time.Duration, []string, error) {
+	start := time.Now()
+	for {
+		g, err := s.get(ctx, s.fixture)
+		if err != nil {
+			return 0, nil, err
+		}
+		got := regionList(g.object()["read_regions"])
+		if slices.Equal(got, want) || time.Since(start) > min(readLag, s.cfg.Timeout) {
+			return time.Since(start), got, nil
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return 0, nil, err
+		}
+	}
 }
 
 // unchanged says whether the fixture still exists with the read regions

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -175,6 +176,13 @@ func checkReplayPatch(ctx context.Context, s *Suite) Result {
 		return fail("a correct PATCH was not accepted: %s", a)
 	}
 	s.regions = later
+	// The replay must be judged against a GET that already shows the
+	// later PATCH.
+	if _, got, err := s.waitRegions(ctx, later); err != nil {
+		return fail("%v", err)
+	} else if !slices.Equal(got, later) {
+		return fail("a correct PATCH was accepted, but GET shows read_regions %v, want %v", got, later)
+	}
 	again, err := s.do(ctx, earlier)
 	if err != nil {
 		return fail("%v", err)
