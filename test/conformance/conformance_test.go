@@ -43,10 +43,11 @@ func TestJetwayPassesTheConformanceSuite(t *testing.T) {
 		if up.ProcessState == nil {
 			_ = up.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-done:
+			case err := <-done:
+				t.Logf("jetway-dev up, stopped in cleanup: %v", err)
 			case <-time.After(60 * time.Second):
 				_ = up.Process.Kill()
-				<-done
+				t.Logf("jetway-dev up, killed: %v", <-done)
 			}
 		}
 		if t.Failed() {
