@@ -25,6 +25,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newFlysimCommand(), newFlyCommand(), newLoadCommand(), newChaosCommand(), newBenchCommand())
+	root.AddCommand(newUpCommand(), newFlysimCommand(), newFlyCommand(), newLoadCommand(), newChaosCommand(), newBenchCommand(), newConformanceCommand())
 	return root
 }

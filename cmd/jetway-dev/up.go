@@ -88,7 +88,7 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 		return fmt.Errorf("read %s: %w", envPath, err)
 	}
 	secret := orElse(prev[devstack.EnvSharedSecret], devstack.RandomSecret())
-	webhookSecret := orElse(prev[devstack.EnvWebhookSecret], devstack.RandomSecret())
+	webhookSecret := orElse(f.WebhookSecret, orElse(prev[devstack.EnvWebhookSecret], devstack.RandomSecret()))
 	flyToken := orElse(prev[devstack.EnvFlysimToken], devstack.RandomSecret())
 	oauthSecret := orElse(prev[devstack.EnvOAuthSecret], devstack.RandomSecret())
 	sessionSecret := orElse(prev[devstack.EnvSessionSecret], devstack.RandomSecret())
@@ -191,8 +191,12 @@ func runUp(ctx context.Context, cmd *cobra.Command, f manager.Flags, assets, dir
 	opts.RestConfig = cp.Config
 	opts.StateDir = dir
 	opts.Fly = fly.Options{BaseURL: flysimURL, Token: flyToken, OrgSlug: devOrg}
-	// Fly's webhook endpoint for this provider is played by flysim too.
-	opts.WebhookURL = flysimURL + "/api/hooks/extensions/" + devProvider
+	// Fly's webhook endpoint for this provider is played by flysim too,
+	// unless --fly-webhook-url names another (`jetway-dev conformance
+	// --webhook-listen` runs one).
+	if opts.WebhookURL == "" {
+		opts.WebhookURL = flysimURL + "/api/hooks/extensions/" + devProvider
+	}
 	opts.WebhookSecret = []byte(webhookSecret)
 	// Customers sign in to the dashboard through flysim's OAuth server.
 	opts.Dashboard.ClientID = devOAuthClientID

@@ -1,7 +1,7 @@
 // Package layout checks the rules of the tree that no compiler enforces:
 // the product links none of the harness, the harness checks the product
-// with none of the product's own signing code, and every status write
-// takes the one apply path. See docs/architecture.md.
+// with none of the product's own signing code, the conformance suite links
+// no Jetway code at all, and every status write takes the one apply path. See docs/architecture.md.
 package layout
 
 import (
@@ -53,6 +53,18 @@ func TestHarnessDoesNotBorrowProductSigning(t *testing.T) {
 	for _, p := range deps(t, module+"/internal/dev/...") {
 		if p == module+"/internal/signing" {
 			t.Errorf("the harness links the product's signing package %s", p)
+		}
+	}
+}
+
+// TestConformanceSuiteUsesNoJetwayCode: the suite any provider runs
+// against itself judges by Fly's page alone, so it links no package of
+// this module but its own.
+func TestConformanceSuiteUsesNoJetwayCode(t *testing.T) {
+	suite := module + "/internal/dev/conformance"
+	for _, p := range deps(t, suite) {
+		if p != suite {
+			t.Errorf("internal/dev/conformance links %s", p)
 		}
 	}
 }
