@@ -98,6 +98,12 @@ func FindExtensionByID(ctx context.Context, cached, live client.Reader, id strin
 	if ext, err := CachedExtensionByID(ctx, cached, id); ext != nil || err != nil {
 		return ext, err
 	}
+	return LiveExtensionByID(ctx, live, id)
+}
+
+// LiveExtensionByID finds the Extension with Fly id id in the API server,
+// by its id label, past any cache.
+func LiveExtensionByID(ctx context.Context, live client.Reader, id string) (*jetwayv1.Extension, error) {
 	var list jetwayv1.ExtensionList
 	if err := live.List(ctx, &list, client.MatchingLabels{jetwayv1.LabelFlyIDHash: Hash(id)}); err != nil {
 		return nil, fmt.Errorf("list extensions by id label: %w", err)

@@ -64,6 +64,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, r, fmt.Errorf("delete extension: %w", err))
 			return
 		}
+		s.writes.wrote(id)
 		s.log.Info("Deleting extension", "id", id, "extension", ext.Namespace+"/"+ext.Name)
 		if unreconciled {
 			if err := domain.ReleaseNameClaim(ctx, s.client, s.live, s.cfg.Domain.ClaimsNamespace, ext.Spec.Name, id); err != nil {

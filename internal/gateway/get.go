@@ -22,7 +22,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	ext, err := s.findByID(r.Context(), id)
+	ext, err := s.findForRead(r.Context(), id)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -103,6 +103,8 @@ type Server struct {
 	recorder recorder.EventRecorder
 	// hints rate-limits what machine events ask of the controller.
 	hints *hintLimiter
+	// writes makes a GET right after this replica's own write read it.
+	writes recentWrites
 }
 
 // WithRecorder makes the gateway record Fly's machine events as

@@ -127,6 +127,7 @@ func (s *Server) applyUpdate(ctx context.Context, ext *jetwayv1.Extension, req *
 			return err
 		}
 		current = next
+		s.writes.wrote(next.Spec.ID)
 		s.log.Info("Updated extension", "id", next.Spec.ID, "readRegions", next.Spec.ReadRegions, "plan", next.Spec.Plan)
 		return nil
 	})
