@@ -18,7 +18,7 @@ import (
 )
 
 // defaultEventInterval is Settings.MachineEventInterval's default.
-const defaultEventInterval = 5 * time.Second
+const defaultEventInterval = time.Second
 
 // hintedLooks enqueues an Extension whose machine-event annotation moved
 // (the gateway's poke: Fly said one of its machines changed), at most once

@@ -34,7 +34,7 @@ type EventSettings struct {
 	Token []byte
 	// MinInterval is the least time between two looks at Fly that one
 	// extension's events ask this replica for; the events in between fold
-	// into one look at the end of it. Default 5 s.
+	// into one look at the end of it. Default 1 s.
 	MinInterval time.Duration
 }
 

@@ -154,7 +154,7 @@ func New(cfg Config, c client.Client, live client.Reader, scheme *runtime.Scheme
 		return nil, fmt.Errorf("gateway: machine event authentication %q is not none, token or hmac", cfg.Events.Auth)
 	}
 	if cfg.Events.MinInterval <= 0 {
-		cfg.Events.MinInterval = 5 * time.Second
+		cfg.Events.MinInterval = time.Second
 	}
 	s := &Server{cfg: cfg, client: c, live: live, scheme: scheme, log: log}
 	s.hints = &hintLimiter{interval: cfg.Events.MinInterval, poke: s.pokeExtension}
