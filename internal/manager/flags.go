@@ -103,7 +103,7 @@ func (f *Flags) Register(cmd *cobra.Command, defaultAddr string) {
 	fs.StringVar(&f.PprofAddr, "pprof-addr", "0", "Address serving Go's profiles at /debug/pprof/ (\"0\" disables; keep it private)")
 	fs.StringVar(&f.ProbeAddr, "health-probe-addr", ":8081", "Health probe address (\"0\" disables)")
 	fs.BoolVar(&f.DevelopmentLog, "dev-log", false, "Human-readable logs instead of JSON")
-	fs.StringVar(&f.WebhookURL, "fly-webhook-url", "", "Fly's webhook URL for this provider, e.g. https://api.fly.io/api/hooks/extensions/<provider> (empty: no webhooks)")
+	fs.StringVar(&f.WebhookURL, "fly-webhook-url", "", "Fly's webhook URL for this provider, e.g. https://api.fly.io/api/hooks/extensions/<provider> (empty: no webhooks; under jetway-dev up, flysim's webhook endpoint)")
 	fs.StringVar(&f.WebhookSecret, "webhook-secret", "", "Secret that signs webhooks to Fly (separate from the provisioning secret)")
 	fs.DurationVar(&f.WebhookFirst, "webhook-first-retry", time.Second, "Wait after a webhook's first failed attempt; doubles with jitter")
 	fs.DurationVar(&f.WebhookMax, "webhook-max-retry-interval", 10*time.Minute, "Longest wait between webhook attempts")
