@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -22,12 +20,7 @@ import (
 // on one that renames; a repeat of the renamed request is the same
 // request, answered with the same name.
 func TestNameConflictsFollowThePlan(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, jetwayv1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := testScheme(t)
 	strict := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "strict"}, Spec: jetwayv1.ExtensionPlanSpec{Default: true}}
 	lenient := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "lenient"},
 		Spec: jetwayv1.ExtensionPlanSpec{NameConflicts: ptr.To(jetwayv1.NameConflictsRename)}}

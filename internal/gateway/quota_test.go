@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -21,12 +19,7 @@ import (
 // would pass them with 422 quota_exceeded, for POST and for a PATCH that
 // adds machines; other organizations and shrinking changes are untouched.
 func TestQuotasBoundOneOrganization(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, jetwayv1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := testScheme(t)
 	def := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "small"}, Spec: jetwayv1.ExtensionPlanSpec{Default: true}}
 	big := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "big"},
 		Spec: jetwayv1.ExtensionPlanSpec{Quota: &jetwayv1.Quota{MaxMachines: ptr.To[int32](2)}}}

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -59,12 +57,7 @@ func (c captured) sendTo(h http.Handler) *httptest.ResponseRecorder {
 func TestAReplayToAnotherReplicaChangesNothing(t *testing.T) {
 	for _, shared := range []bool{true, false} {
 		t.Run(map[bool]string{true: "with the ledger", false: "local stores only"}[shared], func(t *testing.T) {
-			scheme := runtime.NewScheme()
-			for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, jetwayv1.AddToScheme} {
-				if err := add(scheme); err != nil {
-					t.Fatal(err)
-				}
-			}
+			scheme := testScheme(t)
 			plan := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: jetwayv1.ExtensionPlanSpec{Default: true}}
 			c := withExtensionIndexes(fake.NewClientBuilder().WithScheme(scheme).WithObjects(plan)).Build()
 			const external = "https://jetway.example.com"

@@ -7,8 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
@@ -20,12 +18,7 @@ import (
 // url is refused with url_mismatch and counted by reason; in report-only
 // mode the same request is served, and counted as waived instead.
 func TestReportOnlyAnswersAsIfTheURLMatched(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, jetwayv1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := testScheme(t)
 	plan := &jetwayv1.ExtensionPlan{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: jetwayv1.ExtensionPlanSpec{Default: true}}
 	c := withExtensionIndexes(fake.NewClientBuilder().WithScheme(scheme).WithObjects(plan)).Build()
 	cfg := Config{ExternalURL: "https://jetway.example.com", Domain: domain.Settings{ClaimsNamespace: "jetway-system"}}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jetway-dev/jetway/internal/dev/chaos"
+	"github.com/jetway-dev/jetway/internal/dev/testbin"
 )
 
 // TestChaosConverges is the small chaos run: 50 extensions provisioned,
@@ -20,8 +21,8 @@ func TestChaosConverges(t *testing.T) {
 	defer cancel()
 	began := time.Now()
 	rep, err := chaos.Run(ctx, chaos.Config{
-		Assets:     assets(t),
-		JetwayBin:  jetwayBin(t),
+		Assets:     testbin.Assets(t),
+		JetwayBin:  testbin.Jetway(t),
 		Dir:        dir,
 		Extensions: 50,
 		Restarts:   15,
@@ -37,7 +38,7 @@ func TestChaosConverges(t *testing.T) {
 		t.Logf("report:\n%s", rep.Table())
 	}
 	if err != nil {
-		t.Logf("last lines of the manager log:\n%s", logTail(filepath.Join(dir, "manager.log"), 60))
+		t.Logf("last lines of the manager log:\n%s", testbin.LogTail(filepath.Join(dir, "manager.log"), 60))
 		t.Fatal(err)
 	}
 	if rep.CrashPoints < 5 || rep.Provisioned < 50 || rep.WedgedReplicas < 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dev/chaos"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
 	"github.com/jetway-dev/jetway/internal/dev/loadgen"
+	"github.com/jetway-dev/jetway/internal/dev/testbin"
 )
 
 // TestGatewayLoad sends 200 signed mixed requests per second for five
@@ -21,7 +22,7 @@ func TestGatewayLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := chaos.StartStack(ctx, chaos.StackOptions{
-		Assets: assets(t), JetwayBin: jetwayBin(t), Dir: dir,
+		Assets: testbin.Assets(t), JetwayBin: testbin.Jetway(t), Dir: dir,
 		Faults: flysim.Faults{}, BootTime: 300 * time.Millisecond,
 	})
 	if err != nil {
@@ -43,7 +44,7 @@ func TestGatewayLoad(t *testing.T) {
 		t.Logf("load report:\n%s", b.String())
 	}
 	if err != nil {
-		t.Logf("last lines of the manager log:\n%s", logTail(filepath.Join(dir, "manager.log"), 40))
+		t.Logf("last lines of the manager log:\n%s", testbin.LogTail(filepath.Join(dir, "manager.log"), 40))
 		t.Fatal(err)
 	}
 	// The rate a loaded 2-core machine reaches is reported, not asserted

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +27,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dev/failover"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/testbin"
 )
 
 const (
@@ -83,7 +83,7 @@ func TestLeaderFailover(t *testing.T) {
 	defer simSrv.Close()
 
 	managers, err := devstack.Replicas{
-		Count: 3, Bin: jetwayBin(t), Kubeconfig: kubeconfig,
+		Count: 3, Bin: testbin.Jetway(t), Kubeconfig: kubeconfig,
 		FlyURL: "http://" + simLn.Addr().String(), FlyToken: token, FlyOrg: "jetway-failover", Secret: secret,
 		Dir: dir,
 	}.New()
@@ -104,7 +104,7 @@ func TestLeaderFailover(t *testing.T) {
 	defer func() {
 		if t.Failed() {
 			for _, m := range managers {
-				t.Logf("last lines of %s:\n%s", m.LogPath, logTail(m.LogPath, 30))
+				t.Logf("last lines of %s:\n%s", m.LogPath, testbin.LogTail(m.LogPath, 30))
 			}
 		}
 	}()
@@ -167,26 +167,6 @@ func TestLeaderFailover(t *testing.T) {
 }
 
 // jetwayBin is $JETWAY_BIN (the Makefile's bin/jetway), else a fresh build.
-func jetwayBin(t *testing.T) string {
-	if bin := os.Getenv("JETWAY_BIN"); bin != "" {
-		return bin
-	}
-	bin := filepath.Join(t.TempDir(), "jetway")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/jetway").CombinedOutput(); err != nil {
-		t.Fatalf("build jetway: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func logTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {

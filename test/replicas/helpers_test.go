@@ -8,10 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/jetway-dev/jetway/internal/dev/devstack"
 	"github.com/jetway-dev/jetway/internal/dev/flyside"
 	"github.com/jetway-dev/jetway/internal/dev/flysim"
+	"github.com/jetway-dev/jetway/internal/dev/testbin"
 )
 
 // externalURL is the one origin Fly signs for: the Service in front of
@@ -50,7 +48,7 @@ func startCluster(t *testing.T, n int, args ...string) *cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := &cluster{dir: t.TempDir()}
-	cp, err := devstack.StartControlPlane(assets(t), c.dir)
+	cp, err := devstack.StartControlPlane(testbin.Assets(t), c.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +83,7 @@ func startCluster(t *testing.T, n int, args ...string) *cluster {
 	flyURL := "http://" + simLn.Addr().String()
 
 	managers, err := devstack.Replicas{
-		Count: n, Bin: jetwayBin(t), Kubeconfig: kubeconfig,
+		Count: n, Bin: testbin.Jetway(t), Kubeconfig: kubeconfig,
 		FlyURL: flyURL, FlyToken: token, FlyOrg: "jetway-replicas", Secret: secret, Dir: c.dir,
 		Args: append([]string{"--external-url", externalURL,
 			"--fly-webhook-url", flyURL + "/api/hooks/extensions/replicas", "--webhook-secret", webhookSecret,
@@ -101,7 +99,7 @@ func startCluster(t *testing.T, n int, args ...string) *cluster {
 		t.Cleanup(func() {
 			_ = m.Kill()
 			if t.Failed() {
-				t.Logf("%s (last lines):\n%s", m.LogPath, logTail(m.LogPath, 30))
+				t.Logf("%s (last lines):\n%s", m.LogPath, testbin.LogTail(m.LogPath, 30))
 			}
 		})
 		c.managers = append(c.managers, m)
@@ -115,65 +113,11 @@ func startCluster(t *testing.T, n int, args ...string) *cluster {
 	return c
 }
 
-// assets is the control plane's binaries; without them there is nothing to
-// test against, which is a failure, not a skip.
-func assets(t *testing.T) string {
-	t.Helper()
-	a := os.Getenv("KUBEBUILDER_ASSETS")
-	if a == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, which builds the control plane and sets it")
-	}
-	return a
-}
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildOut  []byte
-)
-
-// jetwayBin is $JETWAY_BIN (the Makefile's bin/jetway), else a fresh build
-// shared by the package's tests.
-func jetwayBin(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("JETWAY_BIN"); bin != "" {
-		return bin
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "jetway-replicas-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "jetway")
-		buildOut, buildErr = exec.Command("go", "build", "-o", builtBin, "../../cmd/jetway").CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("build jetway: %v\n%s", buildErr, buildOut)
-	}
-	return builtBin
-}
-
 // TestMain removes the binary built for the package, if any, and quiets
 // envtest's start-up chatter.
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
 	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
+	testbin.Cleanup()
 	os.Exit(code)
-}
-
-func logTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
