@@ -113,8 +113,9 @@ type ExtensionStatus struct {
 	// conditions are the extension's conditions: Ready, Reconciling and
 	// Stalled (kstatus), AppReady, MachinesReady, NetworkReady and DNSReady
 	// (one concern of the Extension controller each), Restored while a
-	// restore is asked for, and FlyNotified (owned by the webhook notifier).
-	// Restored and FlyNotified are not part of Ready.
+	// restore is asked for, CredentialsRotated once a rotation is, and
+	// FlyNotified (owned by the webhook notifier). Restored,
+	// CredentialsRotated and FlyNotified are not part of Ready.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -158,6 +159,11 @@ type ExtensionStatus struct {
 	// +optional
 	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 
+	// credentials is how far the last rotation of the credentials is;
+	// unset until one is asked for.
+	// +optional
+	Credentials *CredentialsStatus `json:"credentials,omitempty"`
+
 	// machines are the Fly machines that make up the extension.
 	// +optional
 	// +listType=map
@@ -196,6 +202,10 @@ type NotificationStatus struct {
 	// pending is the notification being delivered, with its retry state.
 	// +optional
 	Pending *PendingNotification `json:"pending,omitempty"`
+	// credentials is what Fly answered the last notification that carried
+	// rotated credentials (status.credentials.announce).
+	// +optional
+	Credentials *CredentialsAnnouncement `json:"credentials,omitempty"`
 }
 
 // Notification is one webhook to Fly.
@@ -210,6 +220,11 @@ type Notification struct {
 	// at is when Fly acknowledged it.
 	// +optional
 	At *metav1.Time `json:"at,omitempty"`
+	// credentialsRevision is the credentials revision whose config the
+	// notification carries, when it announces a rotation.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CredentialsRevision *string `json:"credentialsRevision,omitempty"`
 }
 
 // PendingNotification is a notification not yet acknowledged.

@@ -233,9 +233,14 @@ type ConnectionSpec struct {
 	// +kubebuilder:validation:Maximum=65535
 	Port int `json:"port,omitempty"`
 	// username is the user name put in the credentials; default the
-	// extension's name.
+	// extension's name. A rotation keeps it and changes the password.
 	// +optional
 	Username string `json:"username,omitempty"`
+	// rotation says when the password a rotation replaced stops working
+	// (jetway.dev/rotate-credentials; docs/credentials.md). Unset: on an
+	// operator's confirmation.
+	// +optional
+	Rotation *CredentialRotationSpec `json:"rotation,omitempty"`
 }
 
 // PricingSpec is a plan's price. Money is integer micro-units: 1 USD =
