@@ -92,7 +92,8 @@ func (r *Reconciler) createApp(ctx context.Context, ext *jetwayv1.Extension, nam
 func networkName(app string) string { return app }
 
 // ensureAppSecrets sets the credentials as app secrets when they are not
-// there yet. Credentials never change, so presence is enough.
+// there yet. Credentials change only by rotation, which sets them itself
+// (credentials_rotation.go), so presence is enough here.
 func (r *Reconciler) ensureAppSecrets(ctx context.Context, ext *jetwayv1.Extension, deps *dependencies) error {
 	if !deps.appIsNew {
 		secrets, err := r.Fly.Secrets(ctx, ext.Status.AppName)
@@ -103,8 +104,15 @@ func (r *Reconciler) ensureAppSecrets(ctx context.Context, ext *jetwayv1.Extensi
 			return nil
 		}
 	}
-	return r.Fly.SetSecrets(ctx, ext.Status.AppName, map[string]string{
-		fly.SecretUsername: deps.creds.Username,
-		fly.SecretPassword: deps.creds.Password,
-	})
+	return r.Fly.SetSecrets(ctx, ext.Status.AppName, credentialSecrets(deps.creds))
+}
+
+// credentialSecrets are the app secrets credentials become: the previous
+// password too while a rotation keeps it valid.
+func credentialSecrets(creds domain.Credentials) map[string]string {
+	out := map[string]string{fly.SecretUsername: creds.Username, fly.SecretPassword: creds.Password}
+	if creds.Previous != "" {
+		out[fly.SecretPreviousPassword] = creds.Previous
+	}
+	return out
 }

@@ -25,6 +25,9 @@ type dependencies struct {
 	// left them, for the meter to reuse instead of listing again; nil
 	// when this pass did not look.
 	checkedVolumes []fly.Volume
+	// rotation is where a credential rotation is, for the step after the
+	// machines; nil when none is asked for or under way.
+	rotation *rotationState
 }
 
 // loadDependencies resolves the plan. A missing plan is terminal (an

@@ -165,7 +165,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 	if err := r.ensureOptionSecrets(ctx, ext); err != nil {
 		return ctrl.Result{}, err
 	}
-	var waits []time.Duration
+	overlap, err := r.reconcileRotation(ctx, ext, deps)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	waits := []time.Duration{overlap}
 	// A restore replaces machines itself; it goes first (restore.go).
 	restoring, err := r.reconcileRestore(ctx, ext, deps, status)
 	if err != nil {
@@ -186,6 +190,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, ext *jetwayv1.Extensio
 		return ctrl.Result{}, err
 	}
 	waits = append(waits, wait)
+	advanceRotation(ext, deps.plan, deps.rotation)
 	if full {
 		if err := r.reconcileNetwork(ctx, ext, deps); err != nil {
 			return ctrl.Result{}, err
@@ -340,6 +345,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.GenerationChangedPredicate{},
 			annotationsChangedBesidesHint{},
 			finalizersChanged{},
+			flyAnsweredCredentials{},
 		))).
 		// Fly's machine events, passed on by the gateway, at most one look
 		// per interval.

@@ -37,6 +37,7 @@ func machineConfig(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, key je
 	env["JETWAY_ROLE"] = key.Role
 	env["JETWAY_PRIMARY_REGION"] = ext.Spec.PrimaryRegion
 	optionsEnv(ext, plan, env)
+	credentialsEnv(ext, env)
 	if spec.UsesProxyProtocol() && ext.Spec.IPAddress != "" {
 		// What the PROXY header of a customer's connection should name.
 		// Only for such plans: a new variable restarts every machine.

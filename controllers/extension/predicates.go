@@ -3,8 +3,12 @@ package extension
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
 
 // finalizersChanged passes updates whose finalizers changed, so the pass
@@ -23,4 +27,27 @@ func (finalizersChanged) Update(e event.UpdateEvent) bool {
 	}
 	return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers()) ||
 		!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
+}
+
+// flyAnsweredCredentials passes updates where the notifier recorded Fly's
+// answer to rotated credentials: the rotation's next step (revocation, or
+// the wait for it) depends on it, and status writes pass no other
+// predicate.
+type flyAnsweredCredentials struct {
+	predicate.Funcs
+}
+
+func (flyAnsweredCredentials) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*jetwayv1.Extension)
+	n, ok2 := e.ObjectNew.(*jetwayv1.Extension)
+	if !ok1 || !ok2 {
+		return false
+	}
+	answer := func(x *jetwayv1.Extension) *jetwayv1.CredentialsAnnouncement {
+		if x.Status.Notification == nil {
+			return nil
+		}
+		return x.Status.Notification.Credentials
+	}
+	return !equality.Semantic.DeepEqual(answer(o), answer(n))
 }

@@ -81,7 +81,7 @@ func (r *Reconciler) retireApp(ctx context.Context, ext *jetwayv1.Extension, app
 	if err := r.destroyVolumes(ctx, ext, app, vols); err != nil {
 		return false, err
 	}
-	if err := r.Fly.UnsetSecrets(ctx, app, fly.SecretUsername, fly.SecretPassword); err != nil {
+	if err := r.Fly.UnsetSecrets(ctx, app, fly.SecretUsername, fly.SecretPassword, fly.SecretPreviousPassword); err != nil {
 		extstatus.MarkTrue(ext, jetwayv1.ConditionReconciling, reasonFor(err), "Removing the secrets of Fly app %s failed: %v", app, err)
 		return false, fmt.Errorf("unset secrets of %s: %w", app, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -81,6 +82,9 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=jetway.dev,resources=extensions/finalizers,verbs=update
+// +kubebuilder:rbac:groups=jetway.dev,resources=extensionplans,verbs=get;list;watch
+// Credentials Secrets, for the config of rotated credentials: only in org
+// namespaces, through domain.NamespaceAccess.
 
 // Reconcile delivers the extension's pending notification, if any.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -106,8 +110,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	res := r.Settings.Domain.ResourceOf(ext)
-	action, needed := r.desiredAction(ext, res)
-	if needed && startsNewDelivery(ext, action, res) {
+	want, needed := r.desiredNotice(ext, res)
+	if needed && startsNewDelivery(ext, want, res) {
 		// The cache may not show yet what the last pass acknowledged; a new
 		// delivery id would then send Fly the same news twice. Passes for
 		// one Extension never overlap, so a fresh read sees that write.
@@ -117,13 +121,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		ext = fresh
 		res = r.Settings.Domain.ResourceOf(ext)
-		action, needed = r.desiredAction(ext, res)
+		want, needed = r.desiredNotice(ext, res)
 	}
 	before := ext.DeepCopy()
 	var wait time.Duration
 	var deliverErr error
 	if needed {
-		wait, deliverErr = r.deliver(ctx, ext, action, res)
+		wait, deliverErr = r.deliver(ctx, ext, want, res)
 	} else {
 		extstatus.MarkTrue(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonDelivered, "Fly has the extension's current state")
 	}
@@ -148,65 +152,114 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: wait}, nil
 }
 
-// startsNewDelivery reports whether telling Fly action would start a new
+// notice is what Fly is to be told: an action, and the revision of rotated
+// credentials whose config it carries ("" for none).
+type notice struct {
+	action              string
+	credentialsRevision string
+}
+
+func (n notice) digest(res domain.Resource) string {
+	return webhook.CredentialsDigest(n.action, res, n.credentialsRevision)
+}
+
+// startsNewDelivery reports whether telling Fly want would start a new
 // notification rather than retry the pending one.
-func startsNewDelivery(ext *jetwayv1.Extension, action string, res domain.Resource) bool {
+func startsNewDelivery(ext *jetwayv1.Extension, want notice, res domain.Resource) bool {
 	n := ext.Status.Notification
 	if n == nil || n.Pending == nil {
 		return true
 	}
-	return n.Pending.Action != action || n.Pending.Digest != webhook.Digest(action, res)
+	return n.Pending.Action != want.action || n.Pending.Digest != want.digest(res)
 }
 
-// desiredAction says what Fly must be told, if anything: "deleted" once
+// desiredNotice says what Fly must be told, if anything: "deleted" once
 // torn down; "created" for an extension Fly did not create itself and has
-// not heard of; "updated" when what Fly last acknowledged differs.
-func (r *Reconciler) desiredAction(ext *jetwayv1.Extension, res domain.Resource) (string, bool) {
+// not heard of; "updated" with the new config once the Extension
+// controller asks for rotated credentials to be announced; "updated" when
+// what Fly last acknowledged differs.
+func (r *Reconciler) desiredNotice(ext *jetwayv1.Extension, res domain.Resource) (notice, bool) {
 	n := ext.Status.Notification
 	if !ext.DeletionTimestamp.IsZero() {
-		return webhook.ActionDeleted, n == nil || n.Acknowledged == nil || n.Acknowledged.Action != webhook.ActionDeleted
+		return notice{action: webhook.ActionDeleted}, n == nil || n.Acknowledged == nil || n.Acknowledged.Action != webhook.ActionDeleted
 	}
 	if n == nil || n.Acknowledged == nil {
 		if n != nil && n.Pending != nil && n.Pending.Action == webhook.ActionCreated {
-			return webhook.ActionCreated, true
+			return notice{action: webhook.ActionCreated}, true
 		}
-		if ext.Annotations[jetwayv1.AnnotationOrigin] == jetwayv1.OriginFly {
-			// Fly's provisioning answer already said "pending".
-			return webhook.ActionUpdated, res.Status != jetwayv1.PhasePending
+		if ext.Annotations[jetwayv1.AnnotationOrigin] != jetwayv1.OriginFly {
+			return notice{action: webhook.ActionCreated}, true
 		}
-		return webhook.ActionCreated, true
 	}
-	return webhook.ActionUpdated, n.Acknowledged.Digest != webhook.Digest(webhook.ActionUpdated, res)
+	if rev := credentialsToAnnounce(ext); rev != "" {
+		return notice{action: webhook.ActionUpdated, credentialsRevision: rev}, true
+	}
+	if n == nil || n.Acknowledged == nil {
+		// Fly created it, and its provisioning answer already said "pending".
+		return notice{action: webhook.ActionUpdated}, res.Status != jetwayv1.PhasePending
+	}
+	// What Fly acknowledged last is compared as it was sent, rotated
+	// credentials included, so their announcement is not followed by a
+	// second resource.updated saying nothing new.
+	last := notice{action: webhook.ActionUpdated, credentialsRevision: ptr.Deref(n.Acknowledged.CredentialsRevision, "")}
+	return notice{action: webhook.ActionUpdated}, n.Acknowledged.Digest != last.digest(res)
+}
+
+// credentialsToAnnounce is the revision of rotated credentials Fly must
+// be sent the config of, or "": the Extension controller asks once every
+// machine accepts them, and it is asked until Fly has answered.
+func credentialsToAnnounce(ext *jetwayv1.Extension) string {
+	st := ext.Status.Credentials
+	if st == nil || st.Announce == nil {
+		return ""
+	}
+	if n := ext.Status.Notification; n != nil && n.Credentials != nil && n.Credentials.Revision == *st.Announce {
+		return ""
+	}
+	return *st.Announce
 }
 
 // deliver makes one attempt at the pending notification (starting a new one
 // when what Fly must hear changed) and records the outcome in status. It
 // returns how long until the next attempt.
-func (r *Reconciler) deliver(ctx context.Context, ext *jetwayv1.Extension, action string, res domain.Resource) (time.Duration, error) {
+func (r *Reconciler) deliver(ctx context.Context, ext *jetwayv1.Extension, want notice, res domain.Resource) (time.Duration, error) {
 	now := r.now()
 	if ext.Status.Notification == nil {
 		ext.Status.Notification = &jetwayv1.NotificationStatus{}
 	}
 	n := ext.Status.Notification
-	digest := webhook.Digest(action, res)
-	if p := n.Pending; p == nil || p.Digest != digest || p.Action != action {
+	digest := want.digest(res)
+	if p := n.Pending; p == nil || p.Digest != digest || p.Action != want.action {
 		// A newer state supersedes one still being delivered: Fly needs
 		// the latest, under a new delivery id since the content differs.
 		n.Pending = &jetwayv1.PendingNotification{
-			Notification: jetwayv1.Notification{DeliveryID: newDeliveryID(), Action: action, Digest: digest},
+			Notification: jetwayv1.Notification{DeliveryID: newDeliveryID(), Action: want.action, Digest: digest},
 			Since:        metav1.NewTime(now),
+		}
+		if want.credentialsRevision != "" {
+			n.Pending.CredentialsRevision = ptr.To(want.credentialsRevision)
 		}
 	}
 	p := n.Pending
 	if p.NextAttempt != nil && now.Before(p.NextAttempt.Time) {
 		return p.NextAttempt.Sub(now), nil
 	}
+	if p.CredentialsRevision != nil {
+		// Rendered for each attempt, never stored: the password lives
+		// only in the credentials Secret.
+		config, err := r.Settings.Domain.ConfigOf(ctx, r.Client, r.APIReader, ext)
+		if err != nil {
+			return 0, fmt.Errorf("render the rotated config: %w", err)
+		}
+		res.Config = config
+	}
 	err := r.Sender.Send(ctx, p.DeliveryID, p.Action, res)
 	if err == nil {
 		webhookAttempts.WithLabelValues(p.Action, "delivered").Inc()
 		webhookLatency.WithLabelValues(p.Action).Observe(now.Sub(p.Since.Time).Seconds())
 		at := metav1.NewTime(now)
-		n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, At: &at}
+		n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, At: &at, CredentialsRevision: p.CredentialsRevision}
+		recordCredentialsAnswer(n, p, jetwayv1.AnnouncementAcknowledged, now)
 		n.Pending = nil
 		log.FromContext(ctx).Info("Fly acknowledged webhook", "action", p.Action, "delivery", p.DeliveryID)
 		extstatus.MarkTrue(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonDelivered, "Fly acknowledged %s", p.Action)
@@ -249,7 +302,8 @@ func (r *Reconciler) abandon(ctx context.Context, ext *jetwayv1.Extension, err e
 	n := ext.Status.Notification
 	p := n.Pending
 	webhookAttempts.WithLabelValues(p.Action, "abandoned").Inc()
-	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest}
+	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, CredentialsRevision: p.CredentialsRevision}
+	recordCredentialsAnswer(n, p, jetwayv1.AnnouncementAbandoned, r.now())
 	n.Pending = nil
 	msg := fmt.Sprintf("Gave up delivering %s to Fly after %d attempts over %s: %v", p.Action, p.Attempts, r.Settings.GiveUpAfter, err)
 	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookAbandoned, "Notify", "%s", msg)
@@ -285,13 +339,24 @@ func (r *Reconciler) rejected(ctx context.Context, ext *jetwayv1.Extension, err 
 	n := ext.Status.Notification
 	p := n.Pending
 	webhookAttempts.WithLabelValues(p.Action, "rejected").Inc()
-	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest}
+	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, CredentialsRevision: p.CredentialsRevision}
+	recordCredentialsAnswer(n, p, jetwayv1.AnnouncementRejected, r.now())
 	n.Pending = nil
 	msg := fmt.Sprintf("Fly refused %s and it is not sent again: %v", p.Action, err)
 	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookRejected, "Notify", "%s", msg)
 	extstatus.MarkFalse(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonWebhookRejected, "%s", msg)
 	log.FromContext(ctx).Info("Fly refused a webhook for good", "action", p.Action, "error", err.Error())
 	return nil
+}
+
+// recordCredentialsAnswer keeps what Fly answered a notification carrying
+// rotated credentials, for the Extension controller: whether the previous
+// credentials may be revoked depends on it.
+func recordCredentialsAnswer(n *jetwayv1.NotificationStatus, p *jetwayv1.PendingNotification, outcome string, now time.Time) {
+	if p.CredentialsRevision == nil {
+		return
+	}
+	n.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: *p.CredentialsRevision, Outcome: outcome, At: metav1.NewTime(now)}
 }
 
 // backoff doubles from FirstRetry up to MaxRetryInterval with ±20% jitter,

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 	"github.com/jetway-dev/jetway/internal/domain"
 	"github.com/jetway-dev/jetway/internal/webhook"
 )
 
-func TestNotifierDesiredAction(t *testing.T) {
+func TestNotifierDesiredNotice(t *testing.T) {
 	r := &Reconciler{Settings: Settings{Domain: domain.Settings{AppNamePrefix: "jetway", DNSZone: "z"}}}
 	ext := func(origin, phase string, ack *jetwayv1.Notification, deleting bool) *jetwayv1.Extension {
 		e := &jetwayv1.Extension{Spec: jetwayv1.ExtensionSpec{ID: "x", Name: "n", PrimaryRegion: "mad"}}
@@ -33,26 +34,46 @@ func TestNotifierDesiredAction(t *testing.T) {
 	}
 	ready := ext("", "ready", nil, false)
 	acked := &jetwayv1.Notification{Action: webhook.ActionCreated, Digest: digestOf(ready)}
+	// rotated asks for the config of credentials revision "r2" to be
+	// announced; answered has Fly's answer to it.
+	rotated := func(ack *jetwayv1.Notification, answered bool) *jetwayv1.Extension {
+		e := ext("", "ready", ack, false)
+		e.Status.Credentials = &jetwayv1.CredentialsStatus{Announce: ptr.To("r2")}
+		if answered {
+			e.Status.Notification.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: "r2", Outcome: jetwayv1.AnnouncementAcknowledged}
+		}
+		return e
+	}
+	announcedAck := &jetwayv1.Notification{Action: webhook.ActionUpdated, CredentialsRevision: ptr.To("r2"),
+		Digest: webhook.CredentialsDigest(webhook.ActionUpdated, domain.ResourceOf(ready, "jetway", "z"), "r2")}
 	tests := []struct {
-		name       string
-		ext        *jetwayv1.Extension
-		wantAction string
-		wantNeeded bool
+		name         string
+		ext          *jetwayv1.Extension
+		wantAction   string
+		wantNeeded   bool
+		wantRevision string
 	}{
-		{"applied with kubectl: Fly must hear it was created", ext("", "pending", nil, false), webhook.ActionCreated, true},
-		{"created by Fly, still pending: Fly knows", ext(jetwayv1.OriginFly, "pending", nil, false), webhook.ActionUpdated, false},
-		{"created by Fly, now ready: updated", ext(jetwayv1.OriginFly, "ready", nil, false), webhook.ActionUpdated, true},
-		{"nothing changed since the ack", ext("", "ready", acked, false), webhook.ActionUpdated, false},
-		{"status word changed since the ack", ext("", "error", acked, false), webhook.ActionUpdated, true},
-		{"deleted", ext("", "deleting", acked, true), webhook.ActionDeleted, true},
-		{"deletion already acknowledged", ext("", "deleting", &jetwayv1.Notification{Action: webhook.ActionDeleted}, true), webhook.ActionDeleted, false},
+		{"rotated credentials to announce", rotated(acked, false), webhook.ActionUpdated, true, "r2"},
+		{"rotated credentials Fly answered, nothing else new", rotated(announcedAck, true), webhook.ActionUpdated, false, ""},
+		{"rotated credentials answered, then the status word changed", func() *jetwayv1.Extension {
+			e := rotated(announcedAck, true)
+			e.Status.Phase = "error"
+			return e
+		}(), webhook.ActionUpdated, true, ""},
+		{"applied with kubectl: Fly must hear it was created", ext("", "pending", nil, false), webhook.ActionCreated, true, ""},
+		{"created by Fly, still pending: Fly knows", ext(jetwayv1.OriginFly, "pending", nil, false), webhook.ActionUpdated, false, ""},
+		{"created by Fly, now ready: updated", ext(jetwayv1.OriginFly, "ready", nil, false), webhook.ActionUpdated, true, ""},
+		{"nothing changed since the ack", ext("", "ready", acked, false), webhook.ActionUpdated, false, ""},
+		{"status word changed since the ack", ext("", "error", acked, false), webhook.ActionUpdated, true, ""},
+		{"deleted", ext("", "deleting", acked, true), webhook.ActionDeleted, true, ""},
+		{"deletion already acknowledged", ext("", "deleting", &jetwayv1.Notification{Action: webhook.ActionDeleted}, true), webhook.ActionDeleted, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := domain.ResourceOf(tt.ext, "jetway", "z")
-			action, needed := r.desiredAction(tt.ext, res)
-			if needed != tt.wantNeeded || (needed && action != tt.wantAction) {
-				t.Fatalf("got %s needed=%v, want %s needed=%v", action, needed, tt.wantAction, tt.wantNeeded)
+			want, needed := r.desiredNotice(tt.ext, res)
+			if needed != tt.wantNeeded || (needed && (want.action != tt.wantAction || want.credentialsRevision != tt.wantRevision)) {
+				t.Fatalf("got %+v needed=%v, want %s (credentials %q) needed=%v", want, needed, tt.wantAction, tt.wantRevision, tt.wantNeeded)
 			}
 		})
 	}

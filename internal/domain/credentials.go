@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,14 +20,29 @@ import (
 const (
 	SecretKeyUsername = "username"
 	SecretKeyPassword = "password"
+	// SecretKeyPreviousPassword is the password a rotation replaced, kept
+	// until it is revoked (credentials_rotation.go).
+	SecretKeyPreviousPassword = "previousPassword"
 )
 
 // Credentials are an extension's generated login. They are made once and
-// never change: Fly has already set them as secrets on the customer's app,
-// and flyctl does not overwrite secrets that exist.
+// change only when an operator rotates them (credentials_rotation.go): Fly
+// has set them as secrets on the customer's app, and flyctl does not
+// overwrite secrets that exist.
 type Credentials struct {
 	Username string
 	Password string
+	// Previous is the password the last rotation replaced, while it is
+	// still valid; "" otherwise.
+	Previous string
+	// Rotation and Revision are the Secret's rotation annotations: the
+	// last rotation carried out and the revision of what it holds; both ""
+	// for credentials never rotated.
+	Rotation, Revision string
+	// RotatedAt is when Rotation issued the password, and
+	// PreviousRevokedAt when the password it replaced was revoked; zero if
+	// never.
+	RotatedAt, PreviousRevokedAt time.Time
 }
 
 // NewPassword returns 32 random bytes as unpadded URL-safe base64, so it
@@ -96,9 +112,24 @@ func ReadCredentials(ctx context.Context, r client.Reader, key client.ObjectKey)
 		}
 		return Credentials{}, fmt.Errorf("get credentials secret: %w", err)
 	}
+	return credentialsIn(secret)
+}
+
+// credentialsIn reads the credentials a Secret holds.
+func credentialsIn(secret *corev1.Secret) (Credentials, error) {
 	u, p := secret.Data[SecretKeyUsername], secret.Data[SecretKeyPassword]
 	if len(u) == 0 || len(p) == 0 {
-		return Credentials{}, fmt.Errorf("credentials secret %s is missing %q or %q", key, SecretKeyUsername, SecretKeyPassword)
+		return Credentials{}, fmt.Errorf("credentials secret %s/%s is missing %q or %q", secret.Namespace, secret.Name, SecretKeyUsername, SecretKeyPassword)
 	}
-	return Credentials{Username: string(u), Password: string(p)}, nil
+	c := Credentials{
+		Username: string(u), Password: string(p), Previous: string(secret.Data[SecretKeyPreviousPassword]),
+		Rotation: secret.Annotations[annotationRotation], Revision: secret.Annotations[annotationRevision],
+	}
+	if at, err := time.Parse(time.RFC3339, secret.Annotations[annotationRotatedAt]); err == nil {
+		c.RotatedAt = at
+	}
+	if at, err := time.Parse(time.RFC3339, secret.Annotations[annotationRevokedAt]); err == nil {
+		c.PreviousRevokedAt = at
+	}
+	return c, nil
 }

@@ -2,11 +2,13 @@ package domain
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sort"
 	"text/template"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
@@ -72,4 +74,20 @@ func RenderConfig(plan *jetwayv1.ExtensionPlan, data TemplateData) (map[string]s
 		out[k] = buf.String()
 	}
 	return out, nil
+}
+
+// ConfigOf renders the config Fly sets on the customer's app, from the
+// extension's plan (read with cached) and its credentials Secret (read with
+// live, as Secrets are not cached): what the provisioning answer carries,
+// and what a webhook announcing rotated credentials carries again.
+func (s Settings) ConfigOf(ctx context.Context, cached, live client.Reader, ext *jetwayv1.Extension) (map[string]string, error) {
+	plan, err := ResolvePlan(ctx, cached, ext.Spec.Plan)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := ReadCredentials(ctx, live, client.ObjectKey{Namespace: ext.Namespace, Name: CredentialsSecretName(ext.Name)})
+	if err != nil {
+		return nil, err
+	}
+	return RenderConfig(plan, DataFor(ext, plan, creds, s.AppName(ext.Spec.ID), s.DNSZone))
 }

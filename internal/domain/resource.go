@@ -10,8 +10,9 @@ import (
 	jetwayv1 "github.com/jetway-dev/jetway/api/v1alpha1"
 )
 
-// Resource is the GET shape, which is also a webhook's "resource". It never
-// carries credentials: those go to Fly only in the provisioning answer.
+// Resource is the GET shape, which is also a webhook's "resource". GET never
+// carries credentials: they go to Fly in the provisioning answer, and again
+// in the one webhook that announces rotated credentials (Config).
 type Resource struct {
 	ID             string   `json:"id"`
 	Name           string   `json:"name"`
@@ -29,6 +30,10 @@ type Resource struct {
 	AddressNote string `json:"address_note,omitempty"`
 	Hostname    string `json:"hostname"`
 	CreatedAt   string `json:"created_at"`
+	// Config is set only in a resource.updated announcing rotated
+	// credentials: the config as the provisioning answer carries it, with
+	// the new password.
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // ProviderAddressNote explains an extension without a customer-network

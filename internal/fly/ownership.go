@@ -8,6 +8,9 @@ package fly
 const (
 	SecretUsername = "JETWAY_USERNAME"
 	SecretPassword = "JETWAY_PASSWORD"
+	// SecretPreviousPassword is the password a rotation replaced, set
+	// while both are valid, so the machines accept either.
+	SecretPreviousPassword = "JETWAY_PREVIOUS_PASSWORD"
 )
 
 // HasCredentialSecrets reports whether both credential secrets are set.

@@ -110,7 +110,19 @@ func (s *Sender) Send(ctx context.Context, deliveryID, action string, res domain
 // noticed exactly once: the status word (and its message), plan, name and
 // regions. Nothing else in the resource is worth a webhook.
 func Digest(action string, r domain.Resource) string {
-	b, _ := json.Marshal([]any{action == ActionDeleted, r.Status, r.ErrorMessage, r.Plan, r.Name, r.PrimaryRegion, r.ReadRegions})
+	return CredentialsDigest(action, r, "")
+}
+
+// CredentialsDigest is Digest of a notification that also carries the
+// config of rotated credentials of the given revision ("" for none). The
+// revision stands for the config: a digest of the config itself, kept in
+// status, would let whoever reads Extensions test guesses of the password.
+func CredentialsDigest(action string, r domain.Resource, credentialsRevision string) string {
+	fields := []any{action == ActionDeleted, r.Status, r.ErrorMessage, r.Plan, r.Name, r.PrimaryRegion, r.ReadRegions}
+	if credentialsRevision != "" {
+		fields = append(fields, credentialsRevision)
+	}
+	b, _ := json.Marshal(fields)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

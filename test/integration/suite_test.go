@@ -101,7 +101,7 @@ func runSuite(m *testing.M) (code int) {
 	// Every log line is also searched for the API server refusing the
 	// manager (see rbac_test.go): a refused watch only logs, and leaves a
 	// cache that never updates.
-	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(io.MultiWriter(logOut, refusals)))
+	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(io.MultiWriter(logOut, refusals, logs)))
 	ctrl.SetLogger(logger)
 
 	env := &envtest.Environment{
