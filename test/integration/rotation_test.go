@@ -56,7 +56,7 @@ func TestCredentialRotationOverlapsAndWaitsForConfirmation(t *testing.T) {
 		"every machine runs on the rotated credentials before Fly hears of them")
 	updates := rotatedConfigs(id)
 	g.Expect(updates).To(gomega.HaveLen(1), "one resource.updated carries the new config")
-	g.Expect(updates[0]).To(gomega.ContainSubstring(":"+second+"@"))
+	g.Expect(updates[0]).To(gomega.ContainSubstring(":" + second + "@"))
 	g.Expect(announced.Status.Notification.Credentials.Revision).To(gomega.Equal(revision))
 
 	// Not revoked by itself, and a second rotation waits for the operator.
