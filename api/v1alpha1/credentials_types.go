@@ -149,12 +149,16 @@ const (
 // that carried rotated credentials.
 type CredentialsAnnouncement struct {
 	// revision is the credentials revision whose config was sent.
+	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
-	Revision string `json:"revision"`
+	Revision string `json:"revision,omitempty"`
 	// outcome is Acknowledged (a 2xx), Rejected (a 4xx not retried) or
 	// Abandoned (no 2xx within the retry window).
+	// +required
 	// +kubebuilder:validation:Enum=Acknowledged;Rejected;Abandoned
-	Outcome string `json:"outcome"`
+	Outcome string `json:"outcome,omitempty"`
 	// at is when Fly answered, or the notifier gave up.
-	At metav1.Time `json:"at"`
+	// +optional
+	At *metav1.Time `json:"at,omitempty"`
 }

@@ -122,6 +122,14 @@ func flyAnswer(ext *jetwayv1.Extension) *jetwayv1.CredentialsAnnouncement {
 	return n.Credentials
 }
 
+// answeredAt is when Fly answered; zero if status does not say.
+func answeredAt(answer *jetwayv1.CredentialsAnnouncement) time.Time {
+	if answer.At == nil {
+		return time.Time{}
+	}
+	return answer.At.Time
+}
+
 // revokeWhenDue revokes the previous password once Fly has answered the
 // new config and an operator confirmed, or the plan's overlap after Fly's
 // acknowledgement has passed. Before Fly answers nothing is revoked,
@@ -140,7 +148,7 @@ func (r *Reconciler) revokeWhenDue(ctx context.Context, ext *jetwayv1.Extension,
 		if !auto || answer.Outcome != jetwayv1.AnnouncementAcknowledged {
 			return 0, nil
 		}
-		if left := answer.At.Add(time.Duration(overlap) * time.Second).Sub(now); left > 0 {
+		if left := answeredAt(answer).Add(time.Duration(overlap) * time.Second).Sub(now); left > 0 {
 			return left, nil
 		}
 	}
@@ -227,16 +235,16 @@ func rotationCondition(ext *jetwayv1.Extension, plan *jetwayv1.ExtensionPlan, cr
 	case answer.Outcome != jetwayv1.AnnouncementAcknowledged:
 		return metav1.ConditionFalse, jetwayv1.ReasonAnnouncementFailed,
 			fmt.Sprintf("Fly did not acknowledge the new config (%s at %s; see FlyNotified); the previous credentials stay valid until an operator makes sure the customer's app has the new ones and confirms: %s",
-				answer.Outcome, answer.At.UTC().Format(time.RFC3339), confirm)
+				answer.Outcome, answeredAt(answer).UTC().Format(time.RFC3339), confirm)
 	}
 	if auto, overlap := plan.Spec.Connection.Rotation.RevokesAfterOverlap(); auto {
 		return metav1.ConditionFalse, jetwayv1.ReasonAwaitingRevocation,
 			fmt.Sprintf("Fly acknowledged the new config at %s; the previous credentials stop working at %s, or sooner if an operator confirms: %s",
-				answer.At.UTC().Format(time.RFC3339), answer.At.Add(time.Duration(overlap)*time.Second).UTC().Format(time.RFC3339), confirm)
+				answeredAt(answer).UTC().Format(time.RFC3339), answeredAt(answer).Add(time.Duration(overlap)*time.Second).UTC().Format(time.RFC3339), confirm)
 	}
 	return metav1.ConditionFalse, jetwayv1.ReasonAwaitingRevocation,
 		fmt.Sprintf("Fly acknowledged the new config at %s; the previous credentials stay valid until an operator makes sure the customer's app has the new ones and confirms: %s",
-			answer.At.UTC().Format(time.RFC3339), confirm)
+			answeredAt(answer).UTC().Format(time.RFC3339), confirm)
 }
 
 // rotationComplete reports whether the last rotation is finished: nothing

@@ -356,7 +356,7 @@ func recordCredentialsAnswer(n *jetwayv1.NotificationStatus, p *jetwayv1.Pending
 	if p.CredentialsRevision == nil {
 		return
 	}
-	n.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: *p.CredentialsRevision, Outcome: outcome, At: metav1.NewTime(now)}
+	n.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: *p.CredentialsRevision, Outcome: outcome, At: ptr.To(metav1.NewTime(now))}
 }
 
 // backoff doubles from FirstRetry up to MaxRetryInterval with ±20% jitter,
