@@ -128,6 +128,11 @@ func confirmRevocation(ctx context.Context, c client.Client, key types.Namespace
 			return fmt.Errorf("get extension %s: %w", key, err)
 		}
 		token = ext.Annotations[jetwayv1.AnnotationRotateCredentials]
+		if creds := ext.Status.Credentials; creds != nil && creds.Rotation != nil && creds.PreviousRevokedAt == nil {
+			// The rotation whose replaced credentials are still valid: a
+			// newer token asked for meanwhile waits on exactly this one.
+			token = *creds.Rotation
+		}
 		if token == "" {
 			return fmt.Errorf("no rotation to confirm: extension %s has no %s annotation", key, jetwayv1.AnnotationRotateCredentials)
 		}
