@@ -2,7 +2,6 @@ package extension
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -65,16 +64,12 @@ func (r *Reconciler) reconcileRotation(ctx context.Context, ext *jetwayv1.Extens
 		return 0, err
 	}
 	state := &rotationState{}
-	deps.rotation = state
 	now := time.Now()
 	if asked != "" && asked != creds.Rotation {
 		if creds.Previous != "" {
 			state.waiting = asked
 		} else {
 			if creds, err = domain.RotateCredentials(ctx, r.Client, r.APIReader, key, asked, now); err != nil {
-				if errors.Is(err, domain.ErrPreviousStillValid) {
-					return 0, fmt.Errorf("rotation %s raced another: %w", asked, err)
-				}
 				return 0, err
 			}
 			log.FromContext(ctx).Info("Issued new credentials", "rotation", asked)
@@ -82,10 +77,13 @@ func (r *Reconciler) reconcileRotation(ctx context.Context, ext *jetwayv1.Extens
 				"Issued new credentials for rotation %s; the previous stay valid until revoked", asked)
 		}
 	}
-	state.creds = creds
 	if creds.Rotation == "" {
-		return 0, nil // asked for, but waiting: nothing was ever rotated
+		// A Secret that carries no rotation (made again by hand after
+		// one): nothing to carry on.
+		return 0, nil
 	}
+	state.creds = creds
+	deps.rotation = state
 	if st == nil || ptr.Deref(st.Rotation, "") != creds.Rotation {
 		// A new rotation starts afresh; what the app holds stays known.
 		next := &jetwayv1.CredentialsStatus{Rotation: ptr.To(creds.Rotation)}

@@ -257,10 +257,7 @@ func (r *Reconciler) deliver(ctx context.Context, ext *jetwayv1.Extension, want 
 	if err == nil {
 		webhookAttempts.WithLabelValues(p.Action, "delivered").Inc()
 		webhookLatency.WithLabelValues(p.Action).Observe(now.Sub(p.Since.Time).Seconds())
-		at := metav1.NewTime(now)
-		n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, At: &at, CredentialsRevision: p.CredentialsRevision}
-		recordCredentialsAnswer(n, p, jetwayv1.AnnouncementAcknowledged, now)
-		n.Pending = nil
+		settle(n, jetwayv1.AnnouncementAcknowledged, now)
 		log.FromContext(ctx).Info("Fly acknowledged webhook", "action", p.Action, "delivery", p.DeliveryID)
 		extstatus.MarkTrue(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonDelivered, "Fly acknowledged %s", p.Action)
 		return 0, nil
@@ -302,9 +299,7 @@ func (r *Reconciler) abandon(ctx context.Context, ext *jetwayv1.Extension, err e
 	n := ext.Status.Notification
 	p := n.Pending
 	webhookAttempts.WithLabelValues(p.Action, "abandoned").Inc()
-	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, CredentialsRevision: p.CredentialsRevision}
-	recordCredentialsAnswer(n, p, jetwayv1.AnnouncementAbandoned, r.now())
-	n.Pending = nil
+	settle(n, jetwayv1.AnnouncementAbandoned, r.now())
 	msg := fmt.Sprintf("Gave up delivering %s to Fly after %d attempts over %s: %v", p.Action, p.Attempts, r.Settings.GiveUpAfter, err)
 	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookAbandoned, "Notify", "%s", msg)
 	extstatus.MarkFalse(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonWebhookAbandoned, "%s", msg)
@@ -339,9 +334,7 @@ func (r *Reconciler) rejected(ctx context.Context, ext *jetwayv1.Extension, err 
 	n := ext.Status.Notification
 	p := n.Pending
 	webhookAttempts.WithLabelValues(p.Action, "rejected").Inc()
-	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, CredentialsRevision: p.CredentialsRevision}
-	recordCredentialsAnswer(n, p, jetwayv1.AnnouncementRejected, r.now())
-	n.Pending = nil
+	settle(n, jetwayv1.AnnouncementRejected, r.now())
 	msg := fmt.Sprintf("Fly refused %s and it is not sent again: %v", p.Action, err)
 	r.Recorder.Eventf(ext, nil, "Warning", jetwayv1.ReasonWebhookRejected, "Notify", "%s", msg)
 	extstatus.MarkFalse(ext, jetwayv1.ConditionFlyNotified, jetwayv1.ReasonWebhookRejected, "%s", msg)
@@ -349,14 +342,21 @@ func (r *Reconciler) rejected(ctx context.Context, ext *jetwayv1.Extension, err 
 	return nil
 }
 
-// recordCredentialsAnswer keeps what Fly answered a notification carrying
-// rotated credentials, for the Extension controller: whether the previous
-// credentials may be revoked depends on it.
-func recordCredentialsAnswer(n *jetwayv1.NotificationStatus, p *jetwayv1.PendingNotification, outcome string, now time.Time) {
-	if p.CredentialsRevision == nil {
-		return
+// settle ends the pending notification with outcome: it becomes the last
+// one Fly heard (acknowledged at now only when Fly said so; an abandoned
+// or rejected one too, so the next change starts afresh). What Fly
+// answered a notification carrying rotated credentials is kept for the
+// Extension controller: whether the previous may be revoked depends on it.
+func settle(n *jetwayv1.NotificationStatus, outcome string, now time.Time) {
+	p := n.Pending
+	n.Acknowledged = &jetwayv1.Notification{DeliveryID: p.DeliveryID, Action: p.Action, Digest: p.Digest, CredentialsRevision: p.CredentialsRevision}
+	if outcome == jetwayv1.AnnouncementAcknowledged {
+		n.Acknowledged.At = ptr.To(metav1.NewTime(now))
 	}
-	n.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: *p.CredentialsRevision, Outcome: outcome, At: ptr.To(metav1.NewTime(now))}
+	if p.CredentialsRevision != nil {
+		n.Credentials = &jetwayv1.CredentialsAnnouncement{Revision: *p.CredentialsRevision, Outcome: outcome, At: ptr.To(metav1.NewTime(now))}
+	}
+	n.Pending = nil
 }
 
 // backoff doubles from FirstRetry up to MaxRetryInterval with ±20% jitter,

@@ -344,3 +344,13 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// machineEnv is one environment variable of each of the extension's
+// machines.
+func machineEnv(flyID, name string) []string {
+	var out []string
+	for _, m := range liveMachines(flyID) {
+		out = append(out, m.Config.Env[name])
+	}
+	return out
+}

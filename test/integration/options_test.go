@@ -51,13 +51,7 @@ func TestOptionsAreValidatedMergedAndReachTheMachines(t *testing.T) {
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ext.Namespace, Name: domain.OptionsSecretName(ext.Name)}, secret)).To(gomega.Succeed())
 	g.Expect(string(secret.Data["api-key"])).To(gomega.Equal(`"first-key-123"`))
 	envOf := func(key string) func() []string {
-		return func() []string {
-			var out []string
-			for _, m := range liveMachines(id) {
-				out = append(out, m.Config.Env[key])
-			}
-			return out
-		}
+		return func() []string { return machineEnv(id, key) }
 	}
 	g.Eventually(envOf("JETWAY_OPTION_SIZE")).Should(gomega.HaveEach("small"))
 	g.Eventually(func() string { return sim.Secrets(appName(id))["JETWAY_OPTION_API_KEY"] }).Should(gomega.Equal("first-key-123"))

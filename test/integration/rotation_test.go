@@ -41,12 +41,8 @@ func TestCredentialRotationOverlapsAndWaitsForConfirmation(t *testing.T) {
 	app := appName(id)
 	key := client.ObjectKeyFromObject(ext)
 
-	annotate(t, key, jetwayv1.AnnotationRotateCredentials, "r1")
-	var second string
-	g.Eventually(func() string {
-		second = sim.Secrets(app)[fly.SecretPassword]
-		return second
-	}, "30s").ShouldNot(gomega.Equal(first), "a new password is set on the app")
+	setAnnotation(t, ext, jetwayv1.AnnotationRotateCredentials, "r1")
+	second := awaitNewPassword(t, app, first, "a new password is set on the app")
 	g.Expect(sim.Secrets(app)[fly.SecretPreviousPassword]).To(gomega.Equal(first), "the old one stays valid beside it")
 
 	announced := awaitReason(t, key, jetwayv1.ReasonAwaitingRevocation)
@@ -60,21 +56,17 @@ func TestCredentialRotationOverlapsAndWaitsForConfirmation(t *testing.T) {
 	g.Expect(announced.Status.Notification.Credentials.Revision).To(gomega.Equal(revision))
 
 	// Not revoked by itself, and a second rotation waits for the operator.
-	annotate(t, key, jetwayv1.AnnotationRotateCredentials, "r2")
+	setAnnotation(t, ext, jetwayv1.AnnotationRotateCredentials, "r2")
 	awaitReason(t, key, jetwayv1.ReasonRotationWaiting)
 	g.Consistently(func() map[string]string { return sim.Secrets(app) }, "2s").Should(gomega.And(
 		gomega.HaveKeyWithValue(fly.SecretPassword, second), gomega.HaveKeyWithValue(fly.SecretPreviousPassword, first)))
 
 	// Confirming r1 revokes the first password; r2 then goes ahead.
-	annotate(t, key, jetwayv1.AnnotationRevokePreviousCredentials, "r1")
-	var third string
-	g.Eventually(func() string {
-		third = sim.Secrets(app)[fly.SecretPassword]
-		return third
-	}, "30s").ShouldNot(gomega.Equal(second), "rotation r2 starts once r1 is confirmed")
+	setAnnotation(t, ext, jetwayv1.AnnotationRevokePreviousCredentials, "r1")
+	third := awaitNewPassword(t, app, second, "rotation r2 starts once r1 is confirmed")
 	g.Expect(sim.Secrets(app)[fly.SecretPreviousPassword]).To(gomega.Equal(second), "the first password is gone")
 	awaitReason(t, key, jetwayv1.ReasonAwaitingRevocation)
-	annotate(t, key, jetwayv1.AnnotationRevokePreviousCredentials, "r2")
+	setAnnotation(t, ext, jetwayv1.AnnotationRevokePreviousCredentials, "r2")
 	done := awaitReason(t, key, jetwayv1.ReasonRotationComplete)
 	g.Expect(sim.Secrets(app)).NotTo(gomega.HaveKey(fly.SecretPreviousPassword))
 	g.Expect(machineEnv(id, "JETWAY_CREDENTIALS_REVISION")).To(gomega.HaveEach(ptr.Deref(done.Status.Credentials.Revision, "")),
@@ -106,10 +98,11 @@ func TestRotationRevokesAfterOverlapUnlessFlyRefused(t *testing.T) {
 	req := provisionRequest(id, "rotov-"+id, uniqueID("org"))
 	req["plan"] = plan.Name
 	provision(t, req)
-	key := client.ObjectKeyFromObject(waitReady(t, id))
+	ext := waitReady(t, id)
+	key := client.ObjectKeyFromObject(ext)
 	app := appName(id)
 
-	annotate(t, key, jetwayv1.AnnotationRotateCredentials, "r1")
+	setAnnotation(t, ext, jetwayv1.AnnotationRotateCredentials, "r1")
 	done := awaitReason(t, key, jetwayv1.ReasonRotationComplete)
 	acked := done.Status.Notification.Credentials
 	g.Expect(acked.Outcome).To(gomega.Equal(jetwayv1.AnnouncementAcknowledged))
@@ -120,32 +113,27 @@ func TestRotationRevokesAfterOverlapUnlessFlyRefused(t *testing.T) {
 	// Fly answers 400: a refusal, not retried; the old password stays.
 	sim.SetWebhookFailure(flysim.WebhookFailure{Status: http.StatusBadRequest, Until: time.Now().Add(time.Minute)})
 	defer sim.SetWebhookFailure(flysim.WebhookFailure{}) // before the cleanups, which need Fly
-	annotate(t, key, jetwayv1.AnnotationRotateCredentials, "r2")
+	setAnnotation(t, ext, jetwayv1.AnnotationRotateCredentials, "r2")
 	refused := awaitReason(t, key, jetwayv1.ReasonAnnouncementFailed)
 	sim.SetWebhookFailure(flysim.WebhookFailure{})
 	g.Expect(refused.Status.Notification.Credentials.Outcome).To(gomega.Equal(jetwayv1.AnnouncementRejected))
 	g.Consistently(func() map[string]string { return sim.Secrets(app) }, "5s").Should(gomega.HaveKey(fly.SecretPreviousPassword),
 		"past the overlap, but Fly never took the new config")
-	annotate(t, key, jetwayv1.AnnotationRevokePreviousCredentials, "r2")
+	setAnnotation(t, ext, jetwayv1.AnnotationRevokePreviousCredentials, "r2")
 	awaitReason(t, key, jetwayv1.ReasonRotationComplete)
 	g.Expect(sim.Secrets(app)).NotTo(gomega.HaveKey(fly.SecretPreviousPassword))
 }
 
-// annotate sets one annotation on an Extension.
-func annotate(t *testing.T, key client.ObjectKey, name, value string) {
+// awaitNewPassword waits until the app's password is no longer old, and
+// returns it.
+func awaitNewPassword(t *testing.T, app, old, why string) string {
 	t.Helper()
-	newG(t).Eventually(func() error {
-		ext := &jetwayv1.Extension{}
-		if err := k8s.Get(ctxFor(t), key, ext); err != nil {
-			return err
-		}
-		patch := client.MergeFrom(ext.DeepCopy())
-		if ext.Annotations == nil {
-			ext.Annotations = map[string]string{}
-		}
-		ext.Annotations[name] = value
-		return k8s.Patch(ctxFor(t), ext, patch)
-	}).Should(gomega.Succeed())
+	var now string
+	newG(t).Eventually(func() string {
+		now = sim.Secrets(app)[fly.SecretPassword]
+		return now
+	}, "30s").ShouldNot(gomega.Equal(old), why)
+	return now
 }
 
 // awaitReason waits until the CredentialsRotated condition has reason and
@@ -164,16 +152,6 @@ func awaitReason(t *testing.T, key client.ObjectKey, reason string) *jetwayv1.Ex
 		return c.Reason + ": " + c.Message, nil
 	}, "60s").Should(gomega.HavePrefix(reason + ":"))
 	return ext
-}
-
-// machineEnv is one environment variable of each of the extension's
-// machines.
-func machineEnv(flyID, name string) []string {
-	var out []string
-	for _, m := range liveMachines(flyID) {
-		out = append(out, m.Config.Env[name])
-	}
-	return out
 }
 
 // rotatedConfigs are the connection URLs of the resource.updated webhooks
